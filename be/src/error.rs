@@ -1,0 +1,48 @@
+//! Backend errors.
+
+/// What can fail inside a BE.
+#[derive(Debug, thiserror::Error)]
+pub enum BeError {
+    /// Local disk I/O failed.
+    #[error("io error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The gRPC server failed.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// A tablet exists with a different schema hash than requested.
+    #[error("tablet {tablet_id} already exists with schema hash {existing}, requested {requested}")]
+    SchemaHashMismatch {
+        /// The tablet.
+        tablet_id: u64,
+        /// Schema hash on disk.
+        existing: u32,
+        /// Schema hash requested.
+        requested: u32,
+    },
+    /// The BE already belongs to another cluster.
+    #[error("backend belongs to cluster {owned}, heartbeat from cluster {requested}")]
+    ClusterMismatch {
+        /// Cluster id stored on disk.
+        owned: u64,
+        /// Cluster id of the heartbeat.
+        requested: u64,
+    },
+    /// Tablet metadata on disk could not be read.
+    #[error("corrupt tablet meta {path}: {reason}")]
+    CorruptMeta {
+        /// File path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<BeError> for tonic::Status {
+    fn from(err: BeError) -> Self {
+        match err {
+            BeError::SchemaHashMismatch { .. } => tonic::Status::already_exists(err.to_string()),
+            BeError::ClusterMismatch { .. } => tonic::Status::permission_denied(err.to_string()),
+            _ => tonic::Status::internal(err.to_string()),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The Starling backend: holds tablet replicas on local disk and executes the
+//! FE's tasks.
+//!
+//! ```text
+//!   FE ──gRPC──▶ service::BackendService ──▶ storage::TabletStore ──▶ <storage_root>/data/<tablet>/<schema_hash>/
+//! ```
+//!
+//! Start reading at [`run`], then [`service`] and [`storage`].
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod service;
+pub mod storage;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use conf::BeConfig;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use error::BeError;
+
+/// Resolves the storage root: relative paths are taken under `data_dir`.
+pub fn storage_root(config: &BeConfig, data_dir: &std::path::Path) -> PathBuf {
+    let root = PathBuf::from(&config.storage_root_path);
+    if root.is_absolute() {
+        root
+    } else {
+        data_dir.join(root)
+    }
+}
+
+/// Binds the task service port. Port 0 picks a free port (see the returned listener).
+pub async fn bind(config: &BeConfig) -> std::io::Result<TcpListener> {
+    TcpListener::bind((config.listen_host.as_str(), config.be_port)).await
+}
+
+/// Serves the task service on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    storage_root: PathBuf,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BeError> {
+    let addr: SocketAddr = listener.local_addr()?;
+    let store = Arc::new(storage::TabletStore::open(storage_root)?);
+    let service = service::BackendService::new(store, addr.port());
+    tracing::info!(%addr, "backend task service listening");
+    tonic::transport::Server::builder()
+        .add_service(rpc::BackendServer::new(service))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+        .map_err(|e| BeError::Transport(e.to_string()))
+}

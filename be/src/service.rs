@@ -1,0 +1,121 @@
+//! The gRPC task service the FE calls.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rpc::pb;
+use tonic::{Request, Response, Status};
+
+use crate::storage::{TABLET_META_VERSION, TabletMeta, TabletStore};
+
+/// Implements `starling.backend.Backend` over a [`TabletStore`].
+pub struct BackendService {
+    store: Arc<TabletStore>,
+    port: u16,
+    backend_id: AtomicU64,
+    start_time_ms: i64,
+}
+
+impl BackendService {
+    /// A service for `store`, reachable on `port`.
+    pub fn new(store: Arc<TabletStore>, port: u16) -> Self {
+        Self {
+            store,
+            port,
+            backend_id: AtomicU64::new(0),
+            start_time_ms: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+
+    /// Runs blocking disk work off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&TabletStore) -> Result<T, crate::BeError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| Status::internal(format!("task failed: {e}")))?
+            .map_err(Status::from)
+    }
+}
+
+#[tonic::async_trait]
+impl pb::backend_server::Backend for BackendService {
+    async fn heartbeat(
+        &self,
+        request: Request<pb::HeartbeatRequest>,
+    ) -> Result<Response<pb::HeartbeatResponse>, Status> {
+        let req = request.into_inner();
+        let cluster_id = req.cluster_id;
+        let (tablets, used) = self
+            .blocking(move |store| {
+                store.bind_cluster(cluster_id)?;
+                store.usage()
+            })
+            .await?;
+        self.backend_id.store(req.backend_id, Ordering::Relaxed);
+        let (total, available) = disk_space(self.store.root());
+        Ok(Response::new(pb::HeartbeatResponse {
+            backend_id: req.backend_id,
+            be_port: u32::from(self.port),
+            tablet_count: tablets,
+            data_used_bytes: used,
+            disk_total_bytes: total,
+            disk_available_bytes: available,
+            start_time_ms: self.start_time_ms,
+            version: rpc::STARLING_VERSION.to_string(),
+            storage_root: self.store.root().display().to_string(),
+        }))
+    }
+
+    async fn create_tablet(
+        &self,
+        request: Request<pb::CreateTabletRequest>,
+    ) -> Result<Response<pb::CreateTabletResponse>, Status> {
+        let req = request.into_inner();
+        let meta = TabletMeta {
+            format_version: TABLET_META_VERSION,
+            tablet_id: req.tablet_id,
+            schema_hash: req.schema_hash,
+            table_id: req.table_id,
+            partition_id: req.partition_id,
+            index_id: req.index_id,
+            version: req.version,
+            schema_json: req.schema_json,
+        };
+        self.blocking(move |store| store.create(&meta)).await?;
+        tracing::debug!(tablet_id = req.tablet_id, "tablet created");
+        Ok(Response::new(pb::CreateTabletResponse {}))
+    }
+
+    async fn drop_tablet(
+        &self,
+        request: Request<pb::DropTabletRequest>,
+    ) -> Result<Response<pb::DropTabletResponse>, Status> {
+        let tablet_id = request.into_inner().tablet_id;
+        let existed = self
+            .blocking(move |store| store.drop_tablet(tablet_id))
+            .await?;
+        tracing::debug!(tablet_id, existed, "tablet dropped");
+        Ok(Response::new(pb::DropTabletResponse { existed }))
+    }
+}
+
+/// Total and available bytes of the filesystem holding `path`.
+fn disk_space(path: &std::path::Path) -> (u64, u64) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return (0, 0);
+    };
+    // SAFETY: statvfs only writes into the zeroed struct we pass and reads the
+    // NUL-terminated path, which outlives the call.
+    unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c_path.as_ptr(), &mut stat) != 0 {
+            return (0, 0);
+        }
+        let frsize = stat.f_frsize as u64;
+        (stat.f_blocks as u64 * frsize, stat.f_bavail as u64 * frsize)
+    }
+}

@@ -1,0 +1,256 @@
+//! Tablet replicas on local disk.
+//!
+//! Layout under the storage root:
+//!
+//! ```text
+//! <root>/cluster_id                      bound on the first heartbeat
+//! <root>/data/<tablet_id>/<schema_hash>/meta.json
+//! <root>/trash/                          dropped tablets before removal
+//! ```
+//!
+//! `meta.json` is versioned (`format_version`) like every persisted format.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::BeError;
+
+/// Current tablet meta format.
+pub const TABLET_META_VERSION: u32 = 1;
+
+/// What a BE records about one tablet replica.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TabletMeta {
+    /// Format of this record.
+    pub format_version: u32,
+    /// Tablet id.
+    pub tablet_id: u64,
+    /// Schema hash.
+    pub schema_hash: u32,
+    /// Owning table.
+    pub table_id: u64,
+    /// Owning partition.
+    pub partition_id: u64,
+    /// Owning index.
+    pub index_id: u64,
+    /// Newest version present.
+    pub version: u64,
+    /// Table schema as sent by the FE.
+    pub schema_json: String,
+}
+
+/// The tablets of one storage root.
+pub struct TabletStore {
+    root: PathBuf,
+}
+
+impl TabletStore {
+    /// Opens (creating) the storage root.
+    pub fn open(root: PathBuf) -> Result<Self, BeError> {
+        std::fs::create_dir_all(root.join("data"))?;
+        std::fs::create_dir_all(root.join("trash"))?;
+        Ok(Self { root })
+    }
+
+    /// The storage root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn tablet_dir(&self, tablet_id: u64) -> PathBuf {
+        self.root.join("data").join(tablet_id.to_string())
+    }
+
+    /// Binds this BE to a cluster on first contact; refuses any other cluster later.
+    pub fn bind_cluster(&self, cluster_id: u64) -> Result<(), BeError> {
+        let path = self.root.join("cluster_id");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let owned: u64 = text.trim().parse().map_err(|_| BeError::CorruptMeta {
+                    path: path.display().to_string(),
+                    reason: "cluster id is not a number".into(),
+                })?;
+                if owned != cluster_id {
+                    return Err(BeError::ClusterMismatch {
+                        owned,
+                        requested: cluster_id,
+                    });
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_atomic(&path, cluster_id.to_string().as_bytes())?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates an empty replica. Re-creating with the same schema hash is a no-op,
+    /// so the FE may retry safely.
+    pub fn create(&self, meta: &TabletMeta) -> Result<(), BeError> {
+        if let Some(existing) = self.meta(meta.tablet_id)? {
+            if existing.schema_hash != meta.schema_hash {
+                return Err(BeError::SchemaHashMismatch {
+                    tablet_id: meta.tablet_id,
+                    existing: existing.schema_hash,
+                    requested: meta.schema_hash,
+                });
+            }
+            return Ok(());
+        }
+        let dir = self
+            .tablet_dir(meta.tablet_id)
+            .join(meta.schema_hash.to_string());
+        std::fs::create_dir_all(&dir)?;
+        let body = serde_json::to_vec_pretty(meta).map_err(|e| BeError::CorruptMeta {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&dir.join("meta.json"), &body)
+    }
+
+    /// Reads a replica's meta, if the tablet exists.
+    pub fn meta(&self, tablet_id: u64) -> Result<Option<TabletMeta>, BeError> {
+        let dir = self.tablet_dir(tablet_id);
+        let Some(schema_dir) = first_subdir(&dir)? else {
+            return Ok(None);
+        };
+        let path = schema_dir.join("meta.json");
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let meta: TabletMeta =
+            serde_json::from_slice(&bytes).map_err(|e| BeError::CorruptMeta {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        if meta.format_version > TABLET_META_VERSION {
+            return Err(BeError::CorruptMeta {
+                path: path.display().to_string(),
+                reason: format!("unknown format version {}", meta.format_version),
+            });
+        }
+        Ok(Some(meta))
+    }
+
+    /// Removes a replica: renamed into `trash/` first (atomic), then deleted.
+    pub fn drop_tablet(&self, tablet_id: u64) -> Result<bool, BeError> {
+        let dir = self.tablet_dir(tablet_id);
+        if !dir.exists() {
+            return Ok(false);
+        }
+        let trash = self.root.join("trash").join(format!(
+            "{tablet_id}.{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        std::fs::rename(&dir, &trash)?;
+        std::fs::remove_dir_all(&trash)?;
+        Ok(true)
+    }
+
+    /// Number of tablet replicas and bytes of their files.
+    pub fn usage(&self) -> Result<(u64, u64), BeError> {
+        let mut tablets = 0;
+        let mut bytes = 0;
+        for entry in std::fs::read_dir(self.root.join("data"))? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                tablets += 1;
+                bytes += dir_size(&entry.path())?;
+            }
+        }
+        Ok((tablets, bytes))
+    }
+}
+
+fn first_subdir(dir: &Path) -> Result<Option<PathBuf>, BeError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            return Ok(Some(entry.path()));
+        }
+    }
+    Ok(None)
+}
+
+fn dir_size(dir: &Path) -> Result<u64, BeError> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
+/// Writes a file so that readers see the old or the new content, never a torn one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BeError> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn meta(id: u64, hash: u32) -> TabletMeta {
+        TabletMeta {
+            format_version: TABLET_META_VERSION,
+            tablet_id: id,
+            schema_hash: hash,
+            table_id: 1,
+            partition_id: 2,
+            index_id: 3,
+            version: 1,
+            schema_json: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn create_is_idempotent_and_drop_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TabletStore::open(dir.path().to_path_buf()).unwrap();
+        store.create(&meta(7, 11)).unwrap();
+        store.create(&meta(7, 11)).unwrap();
+        assert!(store.create(&meta(7, 12)).is_err());
+        assert_eq!(store.meta(7).unwrap().unwrap().schema_hash, 11);
+        assert_eq!(store.usage().unwrap().0, 1);
+        assert!(store.drop_tablet(7).unwrap());
+        assert!(!store.drop_tablet(7).unwrap());
+        assert!(store.meta(7).unwrap().is_none());
+    }
+
+    #[test]
+    fn cluster_binding_refuses_a_second_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TabletStore::open(dir.path().to_path_buf()).unwrap();
+        store.bind_cluster(5).unwrap();
+        store.bind_cluster(5).unwrap();
+        assert!(matches!(
+            store.bind_cluster(6),
+            Err(BeError::ClusterMismatch { owned: 5, requested: 6 })
+        ));
+    }
+}

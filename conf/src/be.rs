@@ -1,0 +1,17 @@
+//! Backend settings (`be.conf`).
+
+use crate::config_struct;
+
+config_struct! {
+    /// Settings of one `starling-be` process.
+    pub struct BeConfig {
+        /// Port of the FE→BE task service (gRPC).
+        be_port: u16 = 9060u16,
+        /// Address the BE listens on.
+        listen_host: String = "127.0.0.1",
+        /// Directory holding this BE's tablets (relative paths resolve against the data dir).
+        storage_root_path: String = "storage",
+        /// Log filter (error, warn, info, debug, trace or a tracing directive).
+        sys_log_level: String = "info",
+    }
+}

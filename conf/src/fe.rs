@@ -1,0 +1,31 @@
+//! Frontend settings (`fe.conf`).
+
+use crate::config_struct;
+
+config_struct! {
+    /// Settings of one `starling-fe` process.
+    pub struct FeConfig {
+        /// Directory of the RocksDB catalog (relative paths resolve against the data dir).
+        meta_dir: String = "meta",
+        /// MySQL protocol port.
+        query_port: u16 = 9030u16,
+        /// HTTP port (health, Stream Load).
+        http_port: u16 = 8030u16,
+        /// Address the FE listens on.
+        listen_host: String = "127.0.0.1",
+        /// Maximum concurrent MySQL connections.
+        qe_max_connection: u32 = 4096u32,
+        /// Milliseconds between heartbeats to each BE.
+        heartbeat_interval_ms: u64 = 1000u64,
+        /// Seconds without a successful heartbeat after which a BE is not alive.
+        heartbeat_timeout_second: u64 = 5u64,
+        /// Seconds to wait for BEs to create the tablets of a new table.
+        tablet_create_timeout_second: u64 = 10u64,
+        /// Replicas per tablet when a table does not say.
+        default_replication_num: u32 = 3u32,
+        /// Version reported to clients by `SELECT VERSION()` and the handshake.
+        mysql_server_version: String = "8.0.33",
+        /// Log filter (error, warn, info, debug, trace or a tracing directive).
+        sys_log_level: String = "info",
+    }
+}

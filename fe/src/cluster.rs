@@ -1,0 +1,231 @@
+//! The FE's view of its backends: liveness from heartbeats, task RPCs, and
+//! replica placement.
+//!
+//! Membership is persisted in the catalog (`ALTER SYSTEM ADD BACKEND`); liveness
+//! is volatile and rebuilt from heartbeats after an FE restart.
+
+mod placement;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use catalog::{Backend, Catalog};
+use futures::future::join_all;
+use parking_lot::{Mutex, RwLock};
+use rpc::BackendClient;
+use rpc::pb;
+use tonic::transport::{Channel, Endpoint};
+
+pub use placement::place_replicas;
+
+use crate::error::FeError;
+
+/// What heartbeats taught us about one backend.
+#[derive(Debug, Clone, Default)]
+pub struct BackendStatus {
+    /// Whether the last heartbeat succeeded.
+    pub alive: bool,
+    /// Time of the last heartbeat attempt, epoch ms (0: never).
+    pub last_heartbeat_ms: i64,
+    /// When the BE process started, epoch ms (0: unknown).
+    pub start_time_ms: i64,
+    /// Why the last heartbeat failed, empty if it did not.
+    pub err_msg: String,
+    /// Tablet replicas the BE holds.
+    pub tablet_num: u64,
+    /// Bytes of tablet data.
+    pub data_used_bytes: u64,
+    /// Filesystem size.
+    pub disk_total_bytes: u64,
+    /// Filesystem free space.
+    pub disk_available_bytes: u64,
+    /// BE version string.
+    pub version: String,
+}
+
+/// Backends, their liveness, and connections to them.
+pub struct Cluster {
+    catalog: Arc<Catalog>,
+    status: RwLock<HashMap<u64, BackendStatus>>,
+    channels: Mutex<HashMap<u64, (String, Channel)>>,
+    rpc_timeout: Duration,
+}
+
+impl Cluster {
+    /// A cluster view over the catalog's backends.
+    pub fn new(catalog: Arc<Catalog>, rpc_timeout: Duration) -> Self {
+        Self {
+            catalog,
+            status: RwLock::new(HashMap::new()),
+            channels: Mutex::new(HashMap::new()),
+            rpc_timeout,
+        }
+    }
+
+    /// A gRPC client for a backend; channels are created lazily and reused.
+    pub fn client(&self, be: &Backend) -> Result<BackendClient<Channel>, FeError> {
+        let address = be.address();
+        let mut channels = self.channels.lock();
+        if let Some((addr, channel)) = channels.get(&be.id) {
+            if *addr == address {
+                return Ok(BackendClient::new(channel.clone()));
+            }
+        }
+        let endpoint = Endpoint::from_shared(format!("http://{address}"))
+            .map_err(|e| FeError::common(format!("invalid backend address {address}: {e}")))?
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(self.rpc_timeout)
+            .tcp_nodelay(true);
+        let channel = endpoint.connect_lazy();
+        channels.insert(be.id, (address, channel.clone()));
+        Ok(BackendClient::new(channel))
+    }
+
+    /// Liveness of one backend.
+    pub fn status(&self, backend_id: u64) -> BackendStatus {
+        self.status
+            .read()
+            .get(&backend_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Registered backends whose last heartbeat succeeded, by id.
+    pub fn alive_backends(&self) -> Vec<Backend> {
+        let status = self.status.read();
+        self.catalog
+            .read()
+            .backends()
+            .filter(|b| status.get(&b.id).is_some_and(|s| s.alive))
+            .cloned()
+            .collect()
+    }
+
+    /// Sends one round of heartbeats to every registered backend, concurrently.
+    pub async fn heartbeat_all(&self) {
+        let (backends, cluster_id) = {
+            let state = self.catalog.read();
+            (state.backends().cloned().collect::<Vec<_>>(), state.cluster_id())
+        };
+        let mut tasks = Vec::new();
+        for be in backends {
+            let client = self.client(&be);
+            tasks.push(async move {
+                let result = match client {
+                    Ok(mut c) => c
+                        .heartbeat(pb::HeartbeatRequest {
+                            cluster_id,
+                            backend_id: be.id,
+                            fe_time_ms: now_ms(),
+                        })
+                        .await
+                        .map(tonic::Response::into_inner)
+                        .map_err(|s| s.message().to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                (be.id, result)
+            });
+        }
+        let results = join_all(tasks).await;
+        let now = now_ms();
+        let known: Vec<u64> = self.catalog.read().backends().map(|b| b.id).collect();
+        let mut status = self.status.write();
+        status.retain(|id, _| known.contains(id));
+        for (id, result) in results {
+            let entry = status.entry(id).or_default();
+            entry.last_heartbeat_ms = now;
+            match result {
+                Ok(resp) => {
+                    if !entry.alive {
+                        tracing::info!(backend_id = id, "backend is alive");
+                    }
+                    entry.alive = true;
+                    entry.err_msg.clear();
+                    entry.start_time_ms = resp.start_time_ms;
+                    entry.tablet_num = resp.tablet_count;
+                    entry.data_used_bytes = resp.data_used_bytes;
+                    entry.disk_total_bytes = resp.disk_total_bytes;
+                    entry.disk_available_bytes = resp.disk_available_bytes;
+                    entry.version = resp.version;
+                }
+                Err(msg) => {
+                    if entry.alive {
+                        tracing::warn!(backend_id = id, error = %msg, "backend heartbeat failed");
+                    }
+                    entry.alive = false;
+                    entry.err_msg = msg;
+                }
+            }
+        }
+    }
+
+    /// Heartbeats every `interval` until `shutdown` resolves.
+    pub async fn run_heartbeats(
+        self: Arc<Self>,
+        interval: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = ticker.tick() => self.heartbeat_all().await,
+            }
+        }
+    }
+
+    /// Creates tablet replicas on their backends, all in parallel; fails with the
+    /// first error (the caller removes what was created).
+    pub async fn create_tablets(
+        &self,
+        requests: Vec<(Backend, pb::CreateTabletRequest)>,
+    ) -> Result<(), FeError> {
+        let mut tasks = Vec::new();
+        for (be, req) in requests {
+            let client = self.client(&be)?;
+            tasks.push(async move {
+                let tablet = req.tablet_id;
+                let mut client = client;
+                client.create_tablet(req).await.map_err(|s| {
+                    FeError::common(format!(
+                        "Failed to create tablet {tablet} on backend {}: {}",
+                        be.address(),
+                        s.message()
+                    ))
+                })
+            });
+        }
+        for result in join_all(tasks).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Drops tablet replicas; failures are logged, not returned (a BE that is down
+    /// keeps an orphan replica, which it may clean later).
+    pub async fn drop_tablets(&self, replicas: Vec<(Backend, u64)>) {
+        let mut tasks = Vec::new();
+        for (be, tablet_id) in replicas {
+            let Ok(mut client) = self.client(&be) else {
+                continue;
+            };
+            tasks.push(async move {
+                if let Err(s) = client
+                    .drop_tablet(pb::DropTabletRequest { tablet_id })
+                    .await
+                {
+                    tracing::warn!(tablet_id, backend = %be.address(), error = %s.message(), "drop tablet failed");
+                }
+            });
+        }
+        join_all(tasks).await;
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,166 @@
+//! Statement execution: one `match` over the AST, one module per family.
+
+mod alter;
+mod database;
+mod like;
+mod query;
+mod set;
+mod show;
+mod system;
+mod table;
+
+use catalog::{Database, Table};
+use parser::ast::{Statement, TableName};
+
+use crate::Fe;
+use crate::error::FeError;
+use crate::result::Output;
+use crate::session::{Session, Warning};
+
+pub use database::use_database;
+
+/// Runs every statement of `sql` in order and returns one outcome per statement
+/// run; execution stops at the first error (as MySQL does for multi-statements).
+pub async fn execute_sql(fe: &Fe, session: &mut Session, sql: &str) -> Vec<Result<Output, FeError>> {
+    let pieces = parser::split_statements(sql);
+    if pieces.is_empty() {
+        return vec![Err(FeError::Syntax(
+            "Getting syntax error. Detail message: Empty statement.".into(),
+        ))];
+    }
+    let mut statements = Vec::with_capacity(pieces.len());
+    for (offset, text) in &pieces {
+        match parser::parse_one(text) {
+            Ok(stmt) => statements.push(stmt),
+            Err(e) => {
+                // Report positions relative to the whole text the client sent.
+                let line_offset = sql[..*offset].matches('\n').count();
+                let mut e = e;
+                if e.positioned {
+                    e.line += line_offset;
+                }
+                return vec![Err(FeError::from(e))];
+            }
+        }
+    }
+    let last = statements.len() - 1;
+    if statements[..last].iter().any(returns_rows) {
+        return vec![Err(FeError::common(
+            "In a multi-statement query only the last statement may return rows",
+        ))];
+    }
+    let mut outcomes = Vec::with_capacity(statements.len());
+    for stmt in statements {
+        let keeps_warnings = matches!(stmt, Statement::ShowWarnings { .. });
+        if !keeps_warnings {
+            session.warnings.clear();
+        }
+        let outcome = execute(fe, session, stmt).await;
+        if let Err(e) = &outcome {
+            session.warnings = vec![Warning {
+                level: "Error",
+                code: e.code().errno(),
+                message: e.to_string(),
+            }];
+        }
+        let failed = outcome.is_err();
+        outcomes.push(outcome);
+        if failed {
+            break;
+        }
+    }
+    outcomes
+}
+
+/// Whether a statement answers with a result set.
+fn returns_rows(stmt: &Statement) -> bool {
+    use Statement as S;
+    matches!(
+        stmt,
+        S::Query(_)
+            | S::ShowDatabases { .. }
+            | S::ShowTables { .. }
+            | S::ShowCreateTable { .. }
+            | S::ShowCreateDatabase { .. }
+            | S::ShowColumns { .. }
+            | S::Describe { .. }
+            | S::ShowPartitions { .. }
+            | S::ShowTablet { .. }
+            | S::ShowTabletId(_)
+            | S::ShowBackends
+            | S::ShowFrontends
+            | S::ShowVariables { .. }
+            | S::ShowStatus { .. }
+            | S::ShowWarnings { .. }
+            | S::ShowProcesslist { .. }
+            | S::ShowEngines
+            | S::ShowCharset
+            | S::ShowCollation { .. }
+    )
+}
+
+/// Executes one statement.
+pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<Output, FeError> {
+    use Statement as S;
+    match stmt {
+        S::CreateDatabase { if_not_exists, name, properties } => {
+            database::create(fe, &name, if_not_exists, &properties)
+        }
+        S::DropDatabase { if_exists, name, force } => database::drop(fe, session, &name, if_exists, force).await,
+        S::Use { database } => use_database(fe, session, &database).map(|()| Output::ok()),
+        S::ShowDatabases { filter } => database::show(fe, filter.as_ref()),
+        S::ShowCreateDatabase { name } => database::show_create(fe, &name),
+        S::CreateTable(create) => table::create(fe, session, &create).await,
+        S::DropTable { if_exists, name, force } => table::drop(fe, session, &name, if_exists, force).await,
+        S::TruncateTable { name, partitions } => table::truncate(fe, session, &name, &partitions).await,
+        S::AlterTable { name, op } => alter::alter_table(fe, session, &name, op).await,
+        S::ShowTables { full, database, filter } => show::tables(fe, session, full, database.as_deref(), filter.as_ref()),
+        S::ShowCreateTable { name } => show::create_table(fe, session, &name),
+        S::ShowColumns { full, table, filter } => show::columns(fe, session, &table, full, filter.as_ref()),
+        S::Describe { table, all } => show::describe(fe, session, &table, all),
+        S::ShowPartitions { table, temporary } => show::partitions(fe, session, &table, temporary),
+        S::ShowTablet { table, partitions } => show::tablets(fe, session, &table, &partitions),
+        S::ShowTabletId(id) => show::tablet_by_id(fe, id),
+        S::ShowBackends => system::show_backends(fe),
+        S::ShowFrontends => system::show_frontends(fe),
+        S::AlterSystem(op) => system::alter_system(fe, op).await,
+        S::ShowVariables { scope, filter } => set::show_variables(fe, session, scope, filter.as_ref()),
+        S::ShowStatus { filter, .. } => set::show_status(fe, filter.as_ref()),
+        S::ShowWarnings { errors, limit } => show::warnings(session, errors, limit),
+        S::ShowProcesslist { full } => show::processlist(fe, full),
+        S::ShowEngines => Ok(show::engines()),
+        S::ShowCharset => Ok(show::charsets()),
+        S::ShowCollation { filter } => show::collations(filter.as_ref()),
+        S::Set(assignments) => set::set(fe, session, assignments),
+        S::SetNames { .. } => Ok(Output::ok()),
+        S::SetPassword { user, password } => set::set_password(fe, session, user, password),
+        S::Kill { query, connection_id } => set::kill(fe, connection_id, query),
+        S::Begin | S::Commit | S::Rollback => Ok(Output::ok()),
+        S::Query(text) => query::select(fe, session, &text),
+    }
+}
+
+/// The database a statement means: the one it names, else the session's.
+pub(crate) fn resolve_db(fe: &Fe, session: &Session, named: Option<&str>) -> Result<Database, FeError> {
+    let name = match named {
+        Some(n) => n,
+        None => session.database.as_deref().ok_or_else(FeError::no_db)?,
+    };
+    fe.catalog
+        .read()
+        .database(name)
+        .cloned()
+        .ok_or_else(|| FeError::unknown_db(name))
+}
+
+/// A table by (possibly qualified) name.
+pub(crate) fn resolve_table(fe: &Fe, session: &Session, name: &TableName) -> Result<(Database, Table), FeError> {
+    let db = resolve_db(fe, session, name.database.as_deref())?;
+    let table = fe
+        .catalog
+        .read()
+        .table(db.id, &name.table)
+        .cloned()
+        .ok_or_else(|| FeError::unknown_table(&format!("{}.{}", db.name, name.table)))?;
+    Ok((db, table))
+}

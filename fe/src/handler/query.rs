@@ -1,0 +1,196 @@
+//! SELECT without tables: what drivers and tools send on connect
+//! (`SELECT @@version_comment LIMIT 1`, `SELECT DATABASE()`, `SELECT 1`).
+//!
+//! Queries over tables need the query engine, which comes with loading; until
+//! then they are refused with a clear error.
+
+use sqlparser::ast::{
+    self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, LimitClause, SelectItem, SetExpr, Statement,
+    UnaryOperator,
+};
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::Fe;
+use crate::error::FeError;
+use crate::result::{ColType, Column, Output, ResultSet, Value};
+use crate::session::Session;
+use crate::variables;
+
+fn parse_query(sql: &str) -> Result<Box<ast::Query>, FeError> {
+    let mut statements = Parser::parse_sql(&MySqlDialect {}, sql)
+        .map_err(|e| FeError::Syntax(format!("Getting syntax error. Detail message: {e}.")))?;
+    match (statements.pop(), statements.is_empty()) {
+        (Some(Statement::Query(q)), true) => Ok(q),
+        _ => Err(FeError::Syntax("Getting syntax error. Detail message: expected one SELECT statement.".into())),
+    }
+}
+
+/// Runs a table-less SELECT.
+pub fn select(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
+    let query = parse_query(sql)?;
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Err(FeError::not_supported("This form of query"));
+    };
+    let from_dual = select.from.len() == 1
+        && matches!(&select.from[0].relation, ast::TableFactor::Table { name, .. } if name.to_string().eq_ignore_ascii_case("dual"));
+    if !select.from.is_empty() && !from_dual {
+        return Err(FeError::not_supported("SELECT from tables"));
+    }
+    if select.selection.is_some() || query.order_by.is_some() {
+        return Err(FeError::not_supported("WHERE or ORDER BY without FROM"));
+    }
+    let mut columns = Vec::new();
+    let mut row = Vec::new();
+    for item in &select.projection {
+        let (expr, name) = match item {
+            SelectItem::UnnamedExpr(e) => (e, e.to_string()),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone()),
+            _ => return Err(FeError::analysis("No tables used")),
+        };
+        let value = eval(fe, session, expr)?;
+        let ty = match &value {
+            Value::Int(_) => ColType::BigInt,
+            Value::UInt(_) => ColType::UBigInt,
+            Value::Double(_) => ColType::Double,
+            Value::Null | Value::Text(_) => ColType::Text,
+        };
+        columns.push(Column { name, ty });
+        row.push(value);
+    }
+    let limit = match &query.limit_clause {
+        Some(LimitClause::LimitOffset { limit: Some(e), .. }) | Some(LimitClause::OffsetCommaLimit { limit: e, .. }) => {
+            match eval(fe, session, e)? {
+                Value::Int(n) => Some(n.max(0) as usize),
+                _ => return Err(FeError::analysis("LIMIT must be an integer")),
+            }
+        }
+        _ => None,
+    };
+    let mut rs = ResultSet { columns, rows: vec![row] };
+    if let Some(n) = limit {
+        rs.rows.truncate(n);
+    }
+    Ok(Output::Rows(rs))
+}
+
+/// Evaluates one scalar expression given as text (used by `SET x = <expr>`).
+pub fn eval_scalar(fe: &Fe, session: &Session, expr: &str) -> Result<Value, FeError> {
+    let query = parse_query(&format!("SELECT {expr}"))?;
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Err(FeError::analysis(format!("Invalid expression: {expr}")));
+    };
+    match select.projection.as_slice() {
+        [SelectItem::UnnamedExpr(e)] => eval(fe, session, e),
+        _ => Err(FeError::analysis(format!("Invalid expression: {expr}"))),
+    }
+}
+
+fn system_var(fe: &Fe, session: &Session, scope: Option<&str>, name: &str) -> Result<Value, FeError> {
+    if name.eq_ignore_ascii_case("socket") {
+        return Ok(Value::Null);
+    }
+    let def = variables::lookup(name).ok_or_else(|| variables::unknown(name))?;
+    let text = match scope.map(str::to_ascii_lowercase).as_deref() {
+        Some("global") => fe.globals.get(def.name),
+        _ => session.vars.get(def.name).cloned(),
+    }
+    .unwrap_or_default();
+    Ok(variables::select_value(def, &text))
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Double(d) => Some(d.to_string()),
+        Value::Text(t) => Some(t.clone()),
+    }
+}
+
+fn eval(fe: &Fe, session: &Session, expr: &Expr) -> Result<Value, FeError> {
+    match expr {
+        Expr::Value(v) => Ok(match &v.value {
+            ast::Value::Number(n, _) => {
+                let text = n.to_string();
+                text.parse::<i64>()
+                    .map(Value::Int)
+                    .or_else(|_| text.parse::<f64>().map(Value::Double))
+                    .unwrap_or(Value::Text(text))
+            }
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Value::Text(s.clone()),
+            ast::Value::Boolean(b) => Value::Int(i64::from(*b)),
+            ast::Value::Null => Value::Null,
+            other => Value::Text(other.to_string()),
+        }),
+        Expr::Identifier(id) => {
+            let name = &id.value;
+            if let Some(var) = name.strip_prefix("@@") {
+                system_var(fe, session, None, var)
+            } else if let Some(user_var) = name.strip_prefix('@') {
+                Ok(session.user_vars.get(&user_var.to_ascii_lowercase()).cloned().map_or(Value::Null, Value::Text))
+            } else {
+                Err(FeError::analysis(format!("Column '{name}' cannot be resolved")))
+            }
+        }
+        Expr::CompoundIdentifier(parts) if parts.len() == 2 && parts[0].value.starts_with("@@") => {
+            system_var(fe, session, Some(&parts[0].value[2..]), &parts[1].value)
+        }
+        Expr::Nested(inner) => eval(fe, session, inner),
+        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => match eval(fe, session, expr)? {
+            Value::Int(i) => Ok(Value::Int(-i)),
+            Value::Double(d) => Ok(Value::Double(-d)),
+            other => Err(FeError::analysis(format!("Cannot negate {other:?}"))),
+        },
+        Expr::Function(f) => function(fe, session, f),
+        other => Err(FeError::not_supported(format!("Expression '{other}' without FROM"))),
+    }
+}
+
+fn function(fe: &Fe, session: &Session, f: &ast::Function) -> Result<Value, FeError> {
+    let name = f.name.to_string().to_ascii_lowercase();
+    let args: Vec<&Expr> = match &f.args {
+        FunctionArguments::None => Vec::new(),
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Ok(e),
+                _ => Err(FeError::not_supported(format!("Argument '{a}'"))),
+            })
+            .collect::<Result<_, _>>()?,
+        FunctionArguments::Subquery(_) => return Err(FeError::not_supported("Subquery argument")),
+    };
+    let no_args = |v: Value| {
+        if args.is_empty() {
+            Ok(v)
+        } else {
+            Err(FeError::analysis(format!("No matching function with signature: {name}(...)")))
+        }
+    };
+    match name.as_str() {
+        "database" | "schema" => no_args(session.database.clone().map_or(Value::Null, Value::Text)),
+        "user" | "session_user" | "system_user" => no_args(Value::Text(session.user_at_client())),
+        "current_user" => no_args(Value::Text(format!("'{}'@'{}'", session.user, session.user_host))),
+        "connection_id" => no_args(Value::Int(i64::from(session.id))),
+        "version" => no_args(Value::Text(fe.config.mysql_server_version.clone())),
+        "current_version" => no_args(Value::Text(format!("{} starling-{}", crate::STARROCKS_COMPAT_VERSION, env!("CARGO_PKG_VERSION")))),
+        "last_insert_id" => no_args(Value::Int(0)),
+        "now" | "current_timestamp" | "localtime" | "localtimestamp" => {
+            no_args(Value::Text(chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()))
+        }
+        "curdate" | "current_date" => no_args(Value::Text(chrono::Local::now().format("%Y-%m-%d").to_string())),
+        "concat" => {
+            let mut out = String::new();
+            for a in args {
+                match text_of(&eval(fe, session, a)?) {
+                    Some(t) => out.push_str(&t),
+                    None => return Ok(Value::Null),
+                }
+            }
+            Ok(Value::Text(out))
+        }
+        _ => Err(FeError::not_supported(format!("Function '{name}' without FROM"))),
+    }
+}

@@ -1,0 +1,299 @@
+//! The opensrv shim: authentication, `USE`, queries. Translation only — every
+//! decision is made by [`crate::handler`].
+
+use std::io;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use opensrv_mysql::{
+    AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse, ParamParser,
+    QueryResultWriter, StatementMetaWriter, StatusFlags,
+};
+use parking_lot::Mutex;
+use tokio::io::AsyncWrite;
+
+use super::wire::encode_error;
+use crate::error::FeError;
+use crate::handler;
+use crate::result::{ColType, Output, Value};
+use crate::session::{ConnInfo, Session};
+use crate::{Fe, auth};
+
+/// One connection's protocol state.
+pub struct Shim {
+    fe: Arc<Fe>,
+    id: u32,
+    salt: [u8; 20],
+    client_host: String,
+    /// Account matched at login: (user, host pattern).
+    login: Mutex<Option<(String, String)>>,
+    session: Option<Session>,
+    info: Arc<Mutex<ConnInfo>>,
+    /// Column metadata of the results being written (opensrv borrows it).
+    columns: Vec<Vec<Column>>,
+}
+
+impl Shim {
+    /// A shim for a new connection from `client_host`.
+    pub fn new(fe: Arc<Fe>, client_host: String) -> Self {
+        let id = fe.connections.next_id();
+        let mut salt = [0u8; 20];
+        for b in &mut salt {
+            // Printable, never NUL or '$' (clients treat both specially).
+            *b = rand::random_range(b'%'..=b'~');
+        }
+        let info = Arc::new(Mutex::new(ConnInfo {
+            id,
+            user: String::new(),
+            host: client_host.clone(),
+            db: String::new(),
+            command: "Sleep",
+            connected_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            command_started: chrono::Utc::now().timestamp(),
+            info: String::new(),
+            killed: false,
+        }));
+        fe.connections.register(Arc::clone(&info));
+        Self {
+            fe,
+            id,
+            salt,
+            client_host,
+            login: Mutex::new(None),
+            session: None,
+            info,
+            columns: Vec::new(),
+        }
+    }
+
+    /// The connection id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    fn session(&mut self) -> &mut Session {
+        let (user, user_host) = self
+            .login
+            .lock()
+            .clone()
+            .unwrap_or_else(|| (String::new(), "%".into()));
+        let fe = &self.fe;
+        let id = self.id;
+        let client_host = &self.client_host;
+        let info = &self.info;
+        self.session.get_or_insert_with(|| {
+            info.lock().user = user.clone();
+            Session {
+                id,
+                user,
+                user_host,
+                client_host: client_host.clone(),
+                database: None,
+                vars: fe.globals.snapshot(),
+                warnings: Vec::new(),
+                user_vars: Default::default(),
+                info: Arc::clone(info),
+            }
+        })
+    }
+
+    fn ok_packet(&self, affected_rows: u64, info: String) -> OkResponse {
+        let mut status = StatusFlags::empty();
+        let autocommit = self
+            .session
+            .as_ref()
+            .and_then(|s| s.var("autocommit"))
+            .is_none_or(|v| v == "true");
+        if autocommit {
+            status |= StatusFlags::SERVER_STATUS_AUTOCOMMIT;
+        }
+        OkResponse {
+            affected_rows,
+            info,
+            status_flags: status,
+            ..Default::default()
+        }
+    }
+}
+
+impl Drop for Shim {
+    fn drop(&mut self) {
+        self.fe.connections.unregister(self.id);
+    }
+}
+
+fn wire_error(err: &FeError) -> Vec<u8> {
+    let code = err.code();
+    encode_error(code.errno(), code.sqlstate(), &err.to_string())
+}
+
+fn mysql_column(c: &crate::result::Column) -> Column {
+    let (coltype, colflags) = match c.ty {
+        ColType::Text => (ColumnType::MYSQL_TYPE_VAR_STRING, ColumnFlags::empty()),
+        ColType::BigInt => (ColumnType::MYSQL_TYPE_LONGLONG, ColumnFlags::empty()),
+        ColType::UBigInt => (ColumnType::MYSQL_TYPE_LONGLONG, ColumnFlags::UNSIGNED_FLAG),
+        ColType::Double => (ColumnType::MYSQL_TYPE_DOUBLE, ColumnFlags::empty()),
+        ColType::Decimal => (ColumnType::MYSQL_TYPE_NEWDECIMAL, ColumnFlags::empty()),
+        ColType::Date => (ColumnType::MYSQL_TYPE_DATE, ColumnFlags::empty()),
+        ColType::DateTime => (ColumnType::MYSQL_TYPE_DATETIME, ColumnFlags::empty()),
+    };
+    Column {
+        table: String::new(),
+        column: c.name.clone(),
+        coltype,
+        colflags,
+    }
+}
+
+#[async_trait]
+impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
+    type Error = io::Error;
+
+    fn version(&self) -> String {
+        self.fe.config.mysql_server_version.clone()
+    }
+
+    fn connect_id(&self) -> u32 {
+        self.id
+    }
+
+    fn salt(&self) -> [u8; 20] {
+        self.salt
+    }
+
+    async fn authenticate(
+        &self,
+        _auth_plugin: &str,
+        username: &[u8],
+        salt: &[u8],
+        auth_data: &[u8],
+    ) -> bool {
+        let name = String::from_utf8_lossy(username).to_string();
+        let Some(user) = auth::find_user(&self.fe.catalog, &name, &self.client_host) else {
+            tracing::info!(user = %name, host = %self.client_host, "login failed: unknown user");
+            return false;
+        };
+        if !auth::verify(&user.password_sha1_sha1, salt, auth_data) {
+            tracing::info!(user = %name, host = %self.client_host, "login failed: wrong password");
+            return false;
+        }
+        *self.login.lock() = Some((user.name, user.host));
+        true
+    }
+
+    async fn on_prepare<'a>(
+        &'a mut self,
+        _query: &'a str,
+        info: StatementMetaWriter<'a, W>,
+    ) -> io::Result<()> {
+        let err = FeError::not_supported("Server-side prepared statements");
+        info.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err)).await
+    }
+
+    async fn on_execute<'a>(
+        &'a mut self,
+        _id: u32,
+        _params: ParamParser<'a>,
+        results: QueryResultWriter<'a, W>,
+    ) -> io::Result<()> {
+        let err = FeError::not_supported("Server-side prepared statements");
+        results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err)).await
+    }
+
+    async fn on_close<'a>(&'a mut self, _stmt: u32)
+    where
+        W: 'async_trait,
+    {
+    }
+
+    async fn on_init<'a>(&'a mut self, database: &'a str, writer: InitWriter<'a, W>) -> io::Result<()> {
+        let fe = Arc::clone(&self.fe);
+        let session = self.session();
+        if database.is_empty() {
+            return writer.ok().await;
+        }
+        match handler::use_database(&fe, session, database) {
+            Ok(()) => writer.ok().await,
+            Err(e) => writer.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await,
+        }
+    }
+
+    async fn on_query<'a>(
+        &'a mut self,
+        query: &'a str,
+        results: QueryResultWriter<'a, W>,
+    ) -> io::Result<()> {
+        if self.info.lock().killed {
+            // opensrv closes the connection when a callback fails: that is KILL.
+            return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "connection killed"));
+        }
+        {
+            let mut info = self.info.lock();
+            info.command = "Query";
+            info.info = query.chars().take(200).collect();
+            info.command_started = chrono::Utc::now().timestamp();
+        }
+        let fe = Arc::clone(&self.fe);
+        let outcomes = handler::execute_sql(&fe, self.session(), query).await;
+        {
+            let db = self.session.as_ref().and_then(|s| s.database.clone());
+            let mut info = self.info.lock();
+            info.command = "Sleep";
+            info.info.clear();
+            info.db = db.unwrap_or_default();
+        }
+        // opensrv borrows column metadata for the writer's lifetime: keep it in self.
+        // Only OK results can be followed by more (see handler::execute_sql), so
+        // only OK packets need SERVER_MORE_RESULTS_EXISTS.
+        let last = outcomes.len().saturating_sub(1);
+        let oks: Vec<Option<OkResponse>> = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| match o {
+                Ok(Output::Ok { affected_rows, info }) => {
+                    let mut ok = self.ok_packet(*affected_rows, info.clone());
+                    if i < last {
+                        ok.status_flags |= StatusFlags::SERVER_MORE_RESULTS_EXISTS;
+                    }
+                    Some(ok)
+                }
+                _ => None,
+            })
+            .collect();
+        self.columns = outcomes
+            .iter()
+            .map(|o| match o {
+                Ok(Output::Rows(rs)) => rs.columns.iter().map(mysql_column).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let columns: &'a Vec<Vec<Column>> = &self.columns;
+        let mut results = results;
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            match outcome {
+                Err(e) => return results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await,
+                Ok(Output::Ok { .. }) => {
+                    let ok = oks[i].clone().unwrap_or_default();
+                    results = results.complete_one(ok).await?;
+                }
+                Ok(Output::Rows(rs)) => {
+                    let mut rows = results.start(&columns[i]).await?;
+                    for row in rs.rows {
+                        for value in row {
+                            match value {
+                                Value::Null => rows.write_col(None::<i64>)?,
+                                Value::Int(v) => rows.write_col(v)?,
+                                Value::UInt(v) => rows.write_col(v)?,
+                                Value::Double(v) => rows.write_col(v)?,
+                                Value::Text(s) => rows.write_col(s.as_str())?,
+                            }
+                        }
+                        rows.end_row().await?;
+                    }
+                    results = rows.finish_one().await?;
+                }
+            }
+        }
+        results.no_more_results().await
+    }
+}

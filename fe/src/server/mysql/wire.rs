@@ -1,0 +1,349 @@
+//! Byte-level containment of opensrv-mysql 0.7's defects (see
+//! `shared/spec/opensrv-mysql-notes.md`).
+//!
+//! - [`OnePacketReader`] hands opensrv at most one MySQL packet per `poll_read`,
+//!   because opensrv's packet reader frees a buffer that a returned packet still
+//!   points into when one read holds two packets (upstream issue #66). It also
+//!   clears `CLIENT_SESSION_TRACK` in the client's handshake response: opensrv
+//!   never advertises it but honours it anyway, which hangs the mariadb CLI.
+//! - [`ErrCodeWriter`] rewrites ERR packets: opensrv can only send MySQL's own
+//!   error codes, so handlers put StarRocks' errno and SQLSTATE in a marker at the
+//!   start of the message ([`encode_error`]) and this writer moves them into the
+//!   packet's code and state fields.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// MySQL packet header length: 3 bytes payload length + 1 byte sequence id.
+const HEADER: usize = 4;
+/// Payload length that announces a continuation packet.
+const MAX_PAYLOAD: usize = 0xFF_FFFF;
+/// `CLIENT_SESSION_TRACK`, bit 23 of the capability flags (byte 2, bit 7).
+const SESSION_TRACK_BYTE: usize = 2;
+const SESSION_TRACK_MASK: u8 = 0x80;
+
+/// Reads from `inner` so that each `poll_read` returns bytes of one packet only.
+pub struct OnePacketReader<R> {
+    inner: R,
+    header: [u8; HEADER],
+    header_len: usize,
+    /// Header bytes already handed to the caller.
+    header_sent: usize,
+    /// Payload bytes of the current packet not yet read.
+    body_left: usize,
+    /// Payload bytes of the current packet already read.
+    body_read: usize,
+    /// Index of the current packet since the connection began.
+    packet_index: u64,
+}
+
+impl<R> OnePacketReader<R> {
+    /// Wraps the read half of a client connection.
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            header: [0; HEADER],
+            header_len: 0,
+            header_sent: 0,
+            body_left: 0,
+            body_read: 0,
+            packet_index: 0,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for OnePacketReader<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        // 1. Collect the next header.
+        while this.header_len < HEADER {
+            let mut tmp = ReadBuf::new(&mut this.header[this.header_len..]);
+            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut tmp))?;
+            let n = tmp.filled().len();
+            if n == 0 {
+                // EOF between packets is a clean close; inside a header it is not
+                // our business to judge: opensrv sees a short read either way.
+                return Poll::Ready(Ok(()));
+            }
+            this.header_len += n;
+            if this.header_len == HEADER {
+                this.header_sent = 0;
+                this.body_read = 0;
+                this.body_left = usize::from(this.header[0])
+                    | usize::from(this.header[1]) << 8
+                    | usize::from(this.header[2]) << 16;
+            }
+        }
+        // 2. Hand out the header.
+        if this.header_sent < HEADER {
+            let n = (HEADER - this.header_sent).min(buf.remaining());
+            buf.put_slice(&this.header[this.header_sent..this.header_sent + n]);
+            this.header_sent += n;
+            if this.header_sent == HEADER && this.body_left == 0 {
+                this.finish_packet();
+            }
+            return Poll::Ready(Ok(()));
+        }
+        // 3. Hand out (part of) the body, never past its end.
+        let want = this.body_left.min(buf.remaining());
+        let unfilled = buf.initialize_unfilled_to(want);
+        let mut limited = ReadBuf::new(&mut unfilled[..want]);
+        ready!(Pin::new(&mut this.inner).poll_read(cx, &mut limited))?;
+        let n = limited.filled().len();
+        if n == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if this.packet_index == 0 {
+            // The handshake response: clear CLIENT_SESSION_TRACK.
+            let start = this.body_read;
+            if (start..start + n).contains(&SESSION_TRACK_BYTE) {
+                limited.filled_mut()[SESSION_TRACK_BYTE - start] &= !SESSION_TRACK_MASK;
+            }
+        }
+        buf.advance(n);
+        this.body_read += n;
+        this.body_left -= n;
+        if this.body_left == 0 {
+            this.finish_packet();
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<R> OnePacketReader<R> {
+    fn finish_packet(&mut self) {
+        self.header_len = 0;
+        self.packet_index += 1;
+    }
+}
+
+/// First byte of an error message that carries our errno/SQLSTATE marker.
+const MARKER: u8 = 0x01;
+
+/// Builds the message text to give opensrv's `error()` so that [`ErrCodeWriter`]
+/// sends `errno` and `sqlstate` instead of opensrv's code.
+pub fn encode_error(errno: u16, sqlstate: &str, message: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 12);
+    out.push(MARKER);
+    out.extend_from_slice(format!("{errno:05}").as_bytes());
+    let state = sqlstate.as_bytes();
+    for i in 0..5 {
+        out.push(state.get(i).copied().unwrap_or(b'0'));
+    }
+    out.extend_from_slice(message.as_bytes());
+    out
+}
+
+/// Rewrites marked ERR packets on their way to the client; everything else
+/// passes through unchanged.
+pub struct ErrCodeWriter<W> {
+    inner: W,
+    /// Bytes written by opensrv, not yet split into packets.
+    pending: Vec<u8>,
+    /// Whole (possibly rewritten) packets waiting to reach `inner`.
+    out: Vec<u8>,
+    out_pos: usize,
+    /// The previous packet had the maximum length, so the next one continues it.
+    continuation: bool,
+}
+
+/// Buffered output above which writes wait for the socket.
+const HIGH_WATER: usize = 1 << 20;
+
+impl<W> ErrCodeWriter<W> {
+    /// Wraps the write half of a client connection.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            pending: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            continuation: false,
+        }
+    }
+
+    /// Moves every complete packet from `pending` to `out`, rewriting marked ERRs.
+    fn split_packets(&mut self) {
+        let mut start = 0;
+        while self.pending.len() - start >= HEADER {
+            let h = &self.pending[start..start + HEADER];
+            let len = usize::from(h[0]) | usize::from(h[1]) << 8 | usize::from(h[2]) << 16;
+            if self.pending.len() - start < HEADER + len {
+                break;
+            }
+            let packet = &self.pending[start..start + HEADER + len];
+            match (!self.continuation).then(|| rewrite_err(packet)).flatten() {
+                Some(rewritten) => self.out.extend_from_slice(&rewritten),
+                None => self.out.extend_from_slice(packet),
+            }
+            self.continuation = len == MAX_PAYLOAD;
+            start += HEADER + len;
+        }
+        self.pending.drain(..start);
+    }
+}
+
+/// Returns the rewritten packet if `packet` is an ERR packet with our marker.
+fn rewrite_err(packet: &[u8]) -> Option<Vec<u8>> {
+    // header(4) 0xFF code(2) '#' state(5) message…
+    let body = &packet[HEADER..];
+    if body.len() < 9 + 11 || body[0] != 0xFF || body[3] != b'#' || body[9] != MARKER {
+        return None;
+    }
+    let marker = &body[9..20];
+    let errno: u16 = std::str::from_utf8(&marker[1..6]).ok()?.parse().ok()?;
+    let state = &marker[6..11];
+    let message = &body[20..];
+    let mut new_body = Vec::with_capacity(9 + message.len());
+    new_body.push(0xFF);
+    new_body.extend_from_slice(&errno.to_le_bytes());
+    new_body.push(b'#');
+    new_body.extend_from_slice(state);
+    new_body.extend_from_slice(message);
+    let len = new_body.len();
+    let mut out = Vec::with_capacity(HEADER + len);
+    out.extend_from_slice(&[len as u8, (len >> 8) as u8, (len >> 16) as u8, packet[3]]);
+    out.extend_from_slice(&new_body);
+    Some(out)
+}
+
+impl<W: AsyncWrite + Unpin> ErrCodeWriter<W> {
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.out_pos < self.out.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out[self.out_pos..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.out_pos += n;
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for ErrCodeWriter<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.out.len() - this.out_pos >= HIGH_WATER {
+            ready!(this.poll_drain(cx))?;
+        }
+        this.pending.extend_from_slice(buf);
+        this.split_packets();
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        this.split_packets();
+        // opensrv flushes only after whole packets, so nothing stays in `pending`
+        // here; a partial packet (never seen) would wait for its remaining bytes.
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_flush(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn packet(seq: u8, body: &[u8]) -> Vec<u8> {
+        let len = body.len();
+        let mut p = vec![len as u8, (len >> 8) as u8, (len >> 16) as u8, seq];
+        p.extend_from_slice(body);
+        p
+    }
+
+    #[tokio::test]
+    async fn each_read_stays_inside_one_packet() {
+        // Two packets arrive in one socket read.
+        let mut wire = packet(0, b"\xff\xff\xff\xff-handshake");
+        wire.extend(packet(1, b"\x03select 1"));
+        let mut reader = OnePacketReader::new(&wire[..]);
+        let mut chunks = Vec::new();
+        loop {
+            let mut buf = [0u8; 64];
+            let n = reader.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            chunks.push(buf[..n].to_vec());
+        }
+        // header, body, header, body: never two packets in one read.
+        assert_eq!(chunks.len(), 4);
+        assert_eq!(chunks[0], vec![14, 0, 0, 0]);
+        // Bit 23 (byte 2, 0x80) cleared in the handshake response only.
+        assert_eq!(&chunks[1][..4], b"\xff\xff\x7f\xff");
+        assert_eq!(chunks[3], b"\x03select 1".to_vec());
+    }
+
+    #[tokio::test]
+    async fn handshake_bit_is_cleared_across_split_reads() {
+        let wire = packet(0, b"\x00\x00\x80\x00rest");
+        let mut reader = OnePacketReader::new(&wire[..]);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1];
+        while reader.read(&mut buf).await.unwrap() == 1 {
+            out.push(buf[0]);
+        }
+        assert_eq!(&out[4..8], b"\x00\x00\x00\x00");
+    }
+
+    #[tokio::test]
+    async fn marked_err_packets_get_starrocks_codes() {
+        let mut msg = vec![0xFF, 0x51, 0x04, b'#'];
+        msg.extend_from_slice(b"HY000");
+        msg.extend(encode_error(5501, "3F000", "Unknown database 'x'"));
+        let mut sink = Vec::new();
+        {
+            let mut w = ErrCodeWriter::new(&mut sink);
+            let ok = packet(1, b"\x00\x00\x00\x02\x00\x00\x00");
+            // Write in awkward pieces to exercise packet reassembly.
+            let mut all = ok.clone();
+            all.extend(packet(2, &msg));
+            for piece in all.chunks(3) {
+                w.write_all(piece).await.unwrap();
+            }
+            w.flush().await.unwrap();
+        }
+        let ok_len = 4 + 7;
+        assert_eq!(&sink[..ok_len], &packet(1, b"\x00\x00\x00\x02\x00\x00\x00")[..]);
+        let mut expected = vec![0xFF];
+        expected.extend_from_slice(&5501u16.to_le_bytes());
+        expected.push(b'#');
+        expected.extend_from_slice(b"3F000Unknown database 'x'");
+        assert_eq!(&sink[ok_len..], &packet(2, &expected)[..]);
+    }
+
+    #[tokio::test]
+    async fn unmarked_err_packets_pass_unchanged() {
+        let mut body = vec![0xFF, 0x51, 0x04, b'#'];
+        body.extend_from_slice(b"HY000plain message");
+        let p = packet(3, &body);
+        let mut sink = Vec::new();
+        {
+            let mut w = ErrCodeWriter::new(&mut sink);
+            w.write_all(&p).await.unwrap();
+            w.flush().await.unwrap();
+        }
+        assert_eq!(sink, p);
+    }
+}

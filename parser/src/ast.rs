@@ -1,0 +1,378 @@
+//! The syntax tree produced by the parser.
+//!
+//! Every type implements `Display`, printing canonical SQL (upper-case
+//! keywords, identifiers backquoted when needed, single-quoted strings,
+//! double-quoted `PROPERTIES`) that parses back to the same value.
+
+mod set;
+mod show;
+pub(crate) mod sqlfmt;
+mod system;
+mod table;
+mod types;
+
+use std::fmt;
+
+pub use set::{PasswordValue, SetAssignment, SetScope, SetValue, UserIdent};
+pub use show::{ShowFilter, VarScope};
+pub use system::AlterSystemOp;
+pub use table::{
+    AlterTableOp, ColumnDef, CreateTable, DefaultValue, DistributionDesc, KeysDesc, KeysKind,
+    PartitionDesc, PartitionValue, RangePartition, RangeValues, TableName,
+};
+pub use types::{DataType, Literal, STRING_LENGTH};
+
+use sqlfmt::{Ident, IdentList, Properties, Str};
+
+/// One SQL statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Statement {
+    /// `CREATE {DATABASE|SCHEMA} [IF NOT EXISTS] db [PROPERTIES (...)]`
+    CreateDatabase {
+        /// `IF NOT EXISTS` was given.
+        if_not_exists: bool,
+        /// Database name (the last part of `catalog.db`).
+        name: String,
+        /// `PROPERTIES (...)`.
+        properties: Vec<(String, String)>,
+    },
+    /// `DROP {DATABASE|SCHEMA} [IF EXISTS] db [FORCE]`
+    DropDatabase {
+        /// `IF EXISTS` was given.
+        if_exists: bool,
+        /// Database name.
+        name: String,
+        /// `FORCE` was given.
+        force: bool,
+    },
+    /// `USE db` or `USE catalog.db`.
+    Use {
+        /// Database name (the last part).
+        database: String,
+    },
+    /// `CREATE TABLE ...`
+    CreateTable(Box<CreateTable>),
+    /// `DROP TABLE [IF EXISTS] t [FORCE]`
+    DropTable {
+        /// `IF EXISTS` was given.
+        if_exists: bool,
+        /// The table.
+        name: TableName,
+        /// `FORCE` was given.
+        force: bool,
+    },
+    /// `TRUNCATE TABLE t [PARTITION (p1, ...)]`
+    TruncateTable {
+        /// The table.
+        name: TableName,
+        /// Partitions to truncate; empty means all.
+        partitions: Vec<String>,
+    },
+    /// `ALTER TABLE t <op>`
+    AlterTable {
+        /// The table.
+        name: TableName,
+        /// What to do.
+        op: AlterTableOp,
+    },
+    /// `SHOW DATABASES [LIKE|WHERE]`
+    ShowDatabases {
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `SHOW [FULL] TABLES [{FROM|IN} db] [LIKE|WHERE]`
+    ShowTables {
+        /// `FULL` was given.
+        full: bool,
+        /// Database, when given.
+        database: Option<String>,
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `SHOW CREATE {TABLE|VIEW|MATERIALIZED VIEW} t`
+    ShowCreateTable {
+        /// The table.
+        name: TableName,
+    },
+    /// `SHOW CREATE {DATABASE|SCHEMA} db`
+    ShowCreateDatabase {
+        /// Database name.
+        name: String,
+    },
+    /// `SHOW [FULL] {COLUMNS|FIELDS} {FROM|IN} t [{FROM|IN} db] [LIKE|WHERE]`
+    ShowColumns {
+        /// `FULL` was given.
+        full: bool,
+        /// The table (its database comes from `FROM db` when given).
+        table: TableName,
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `{DESC|DESCRIBE} t [ALL]`
+    Describe {
+        /// The table.
+        table: TableName,
+        /// `ALL` was given.
+        all: bool,
+    },
+    /// `SHOW [TEMPORARY] PARTITIONS FROM t [...]` (the tail is dropped).
+    ShowPartitions {
+        /// The table.
+        table: TableName,
+        /// `TEMPORARY` was given.
+        temporary: bool,
+    },
+    /// `SHOW TABLET FROM t [PARTITION (p1, ...)]`
+    ShowTablet {
+        /// The table.
+        table: TableName,
+        /// Partitions; empty means all.
+        partitions: Vec<String>,
+    },
+    /// `SHOW TABLET <id>`
+    ShowTabletId(u64),
+    /// `SHOW BACKENDS`
+    ShowBackends,
+    /// `SHOW FRONTENDS`
+    ShowFrontends,
+    /// `SHOW [GLOBAL|SESSION|LOCAL] VARIABLES [LIKE|WHERE]`
+    ShowVariables {
+        /// Scope.
+        scope: VarScope,
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `SHOW [GLOBAL|SESSION|LOCAL] STATUS [LIKE|WHERE]`
+    ShowStatus {
+        /// Scope.
+        scope: VarScope,
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `SHOW WARNINGS [LIMIT n]` or `SHOW ERRORS [LIMIT n]`
+    ShowWarnings {
+        /// `SHOW ERRORS`.
+        errors: bool,
+        /// `LIMIT n`.
+        limit: Option<u64>,
+    },
+    /// `SHOW [FULL] PROCESSLIST`
+    ShowProcesslist {
+        /// `FULL` was given.
+        full: bool,
+    },
+    /// `SHOW ENGINES`
+    ShowEngines,
+    /// `SHOW {CHARSET|CHARACTER SET}` (a filter is accepted and dropped).
+    ShowCharset,
+    /// `SHOW COLLATION [LIKE|WHERE]`
+    ShowCollation {
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `ALTER SYSTEM ...`
+    AlterSystem(AlterSystemOp),
+    /// `SET a = x [, ...]`
+    Set(Vec<SetAssignment>),
+    /// `SET NAMES x [COLLATE y]`, `SET NAMES DEFAULT`, `SET CHARACTER SET x`.
+    SetNames {
+        /// Character set; `None` for `DEFAULT`.
+        charset: Option<String>,
+        /// Collation, when given.
+        collate: Option<String>,
+    },
+    /// `SET PASSWORD [FOR user] = ...`
+    SetPassword {
+        /// The account; `None` means the current user.
+        user: Option<UserIdent>,
+        /// The new password.
+        password: PasswordValue,
+    },
+    /// `KILL [QUERY|CONNECTION] n`
+    Kill {
+        /// `KILL QUERY` (otherwise the connection is killed).
+        query: bool,
+        /// Connection id.
+        connection_id: u64,
+    },
+    /// `BEGIN` or `START TRANSACTION`
+    Begin,
+    /// `COMMIT [WORK]`
+    Commit,
+    /// `ROLLBACK [WORK]`
+    Rollback,
+    /// A query (`SELECT`, `WITH`, `VALUES` or `(`): the raw trimmed text.
+    Query(String),
+}
+
+/// Writes ` LIKE '..'` / ` WHERE ..` when present.
+struct Filter<'a>(&'a Option<ShowFilter>);
+
+impl fmt::Display for Filter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(filter) => write!(f, " {filter}"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn flag(on: bool, text: &str) -> &str {
+    if on { text } else { "" }
+}
+
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Statement::CreateDatabase {
+                if_not_exists,
+                name,
+                properties,
+            } => write!(
+                f,
+                "CREATE DATABASE {}{}{}",
+                flag(*if_not_exists, "IF NOT EXISTS "),
+                Ident(name),
+                Properties(properties)
+            ),
+            Statement::DropDatabase {
+                if_exists,
+                name,
+                force,
+            } => write!(
+                f,
+                "DROP DATABASE {}{}{}",
+                flag(*if_exists, "IF EXISTS "),
+                Ident(name),
+                flag(*force, " FORCE")
+            ),
+            Statement::Use { database } => write!(f, "USE {}", Ident(database)),
+            Statement::CreateTable(c) => write!(f, "{c}"),
+            Statement::DropTable {
+                if_exists,
+                name,
+                force,
+            } => write!(
+                f,
+                "DROP TABLE {}{name}{}",
+                flag(*if_exists, "IF EXISTS "),
+                flag(*force, " FORCE")
+            ),
+            Statement::TruncateTable { name, partitions } => {
+                write!(f, "TRUNCATE TABLE {name}")?;
+                if !partitions.is_empty() {
+                    write!(f, " PARTITION {}", IdentList(partitions))?;
+                }
+                Ok(())
+            }
+            Statement::AlterTable { name, op } => write!(f, "ALTER TABLE {name} {op}"),
+            Statement::ShowDatabases { filter } => write!(f, "SHOW DATABASES{}", Filter(filter)),
+            Statement::ShowTables {
+                full,
+                database,
+                filter,
+            } => {
+                write!(f, "SHOW {}TABLES", flag(*full, "FULL "))?;
+                if let Some(db) = database {
+                    write!(f, " FROM {}", Ident(db))?;
+                }
+                write!(f, "{}", Filter(filter))
+            }
+            Statement::ShowCreateTable { name } => write!(f, "SHOW CREATE TABLE {name}"),
+            Statement::ShowCreateDatabase { name } => {
+                write!(f, "SHOW CREATE DATABASE {}", Ident(name))
+            }
+            Statement::ShowColumns {
+                full,
+                table,
+                filter,
+            } => write!(
+                f,
+                "SHOW {}COLUMNS FROM {table}{}",
+                flag(*full, "FULL "),
+                Filter(filter)
+            ),
+            Statement::Describe { table, all } => {
+                write!(f, "DESC {table}{}", flag(*all, " ALL"))
+            }
+            Statement::ShowPartitions { table, temporary } => write!(
+                f,
+                "SHOW {}PARTITIONS FROM {table}",
+                flag(*temporary, "TEMPORARY ")
+            ),
+            Statement::ShowTablet { table, partitions } => {
+                write!(f, "SHOW TABLET FROM {table}")?;
+                if !partitions.is_empty() {
+                    write!(f, " PARTITION {}", IdentList(partitions))?;
+                }
+                Ok(())
+            }
+            Statement::ShowTabletId(id) => write!(f, "SHOW TABLET {id}"),
+            Statement::ShowBackends => f.write_str("SHOW BACKENDS"),
+            Statement::ShowFrontends => f.write_str("SHOW FRONTENDS"),
+            Statement::ShowVariables { scope, filter } => {
+                write!(f, "SHOW {scope} VARIABLES{}", Filter(filter))
+            }
+            Statement::ShowStatus { scope, filter } => {
+                write!(f, "SHOW {scope} STATUS{}", Filter(filter))
+            }
+            Statement::ShowWarnings { errors, limit } => {
+                f.write_str(if *errors {
+                    "SHOW ERRORS"
+                } else {
+                    "SHOW WARNINGS"
+                })?;
+                if let Some(n) = limit {
+                    write!(f, " LIMIT {n}")?;
+                }
+                Ok(())
+            }
+            Statement::ShowProcesslist { full } => {
+                write!(f, "SHOW {}PROCESSLIST", flag(*full, "FULL "))
+            }
+            Statement::ShowEngines => f.write_str("SHOW ENGINES"),
+            Statement::ShowCharset => f.write_str("SHOW CHARSET"),
+            Statement::ShowCollation { filter } => write!(f, "SHOW COLLATION{}", Filter(filter)),
+            Statement::AlterSystem(op) => write!(f, "{op}"),
+            Statement::Set(assignments) => {
+                f.write_str("SET ")?;
+                for (i, a) in assignments.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                Ok(())
+            }
+            Statement::SetNames { charset, collate } => {
+                match charset {
+                    Some(c) => write!(f, "SET NAMES {}", Str(c))?,
+                    None => f.write_str("SET NAMES DEFAULT")?,
+                }
+                if let Some(c) = collate {
+                    write!(f, " COLLATE {}", Str(c))?;
+                }
+                Ok(())
+            }
+            Statement::SetPassword { user, password } => {
+                f.write_str("SET PASSWORD ")?;
+                if let Some(u) = user {
+                    write!(f, "FOR {u} ")?;
+                }
+                write!(f, "= {password}")
+            }
+            Statement::Kill {
+                query,
+                connection_id,
+            } => write!(
+                f,
+                "KILL {} {connection_id}",
+                if *query { "QUERY" } else { "CONNECTION" }
+            ),
+            Statement::Begin => f.write_str("BEGIN"),
+            Statement::Commit => f.write_str("COMMIT"),
+            Statement::Rollback => f.write_str("ROLLBACK"),
+            Statement::Query(q) => f.write_str(q),
+        }
+    }
+}

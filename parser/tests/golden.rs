@@ -1,0 +1,120 @@
+//! Golden-file tests: each `tests/golden/<family>.sql` holds statements
+//! separated by lines reading `----`; the parse result of each (the AST and
+//! its canonical SQL, or the error) is compared with `<family>.out`.
+//! Run with `UPDATE_GOLDEN=1` to rewrite the `.out` files, then review the
+//! diff. Every statement that parses must also survive print → parse.
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Splits a `.sql` file into its cases.
+fn cases(input: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for line in input.lines() {
+        if line.trim_end() == "----" {
+            out.push(String::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    out.into_iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// Runs one family; `expect_errors` says whether its cases must all fail.
+fn run_family(family: &str, expect_errors: bool) {
+    let dir = golden_dir();
+    let input = std::fs::read_to_string(dir.join(format!("{family}.sql"))).unwrap();
+    let mut out = String::new();
+    let mut problems = Vec::new();
+    for case in cases(&input) {
+        writeln!(out, "-- input\n{case}").unwrap();
+        match parser::parse(&case) {
+            Ok(stmts) => {
+                if expect_errors {
+                    problems.push(format!("expected an error for:\n{case}"));
+                }
+                for stmt in stmts {
+                    let printed = stmt.to_string();
+                    writeln!(out, "-- ast\n{stmt:#?}\n-- sql\n{printed}").unwrap();
+                    match parser::parse_one(&printed) {
+                        Ok(again) if again == stmt => {}
+                        Ok(again) => problems.push(format!(
+                            "round trip changed the AST:\n{printed}\n{stmt:?}\n{again:?}"
+                        )),
+                        Err(e) => {
+                            problems.push(format!("printed SQL does not parse:\n{printed}\n{e}"))
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                if !expect_errors {
+                    problems.push(format!("unexpected error for:\n{case}\n{e}"));
+                }
+                writeln!(out, "-- error\n{}", e.render_with_source(&case)).unwrap();
+            }
+        }
+        out.push_str("----\n");
+    }
+    let path = dir.join(format!("{family}.out"));
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &out).unwrap();
+    } else {
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        if expected != out {
+            let actual = path.with_extension("out.actual");
+            std::fs::write(&actual, &out).unwrap();
+            problems.push(format!(
+                "{} differs from the checked-in file; see {} (UPDATE_GOLDEN=1 to accept)",
+                path.display(),
+                actual.display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn database() {
+    run_family("database", false);
+}
+
+#[test]
+fn table() {
+    run_family("table", false);
+}
+
+#[test]
+fn show() {
+    run_family("show", false);
+}
+
+#[test]
+fn set() {
+    run_family("set", false);
+}
+
+#[test]
+fn system() {
+    run_family("system", false);
+}
+
+#[test]
+fn errors() {
+    run_family("errors", true);
+}
+
+#[test]
+fn case_splitting() {
+    let got = cases("a\n----\n\n----\nb\nc\n---- \n");
+    assert_eq!(got, vec!["a".to_string(), "b\nc".to_string()]);
+}
