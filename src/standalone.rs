@@ -50,19 +50,25 @@ struct State {
 const STATE_VERSION: u32 = 1;
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn load_state(path: &Path, backends: usize) -> Result<State, String> {
     let mut state = match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice::<State>(&bytes).map_err(|e| format!("{}: {e}", path.display()))?,
+        Ok(bytes) => serde_json::from_slice::<State>(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
         Err(_) => State {
             format_version: STATE_VERSION,
             be_ports: Vec::new(),
         },
     };
     if state.format_version > STATE_VERSION {
-        return Err(format!("{} was written by a newer Starling", path.display()));
+        return Err(format!(
+            "{} was written by a newer Starling",
+            path.display()
+        ));
     }
     while state.be_ports.len() < backends {
         state.be_ports.push(free_port().map_err(|e| e.to_string())?);
@@ -80,7 +86,10 @@ fn spawn(exe: &Path, args: &[String], log: &Path) -> Result<Child, String> {
         .map_err(|e| format!("{}: {e}", log.display()))?;
     let stderr = file.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
-    cmd.args(args).stdin(Stdio::null()).stdout(file).stderr(stderr);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(stderr);
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
@@ -90,13 +99,16 @@ fn spawn(exe: &Path, args: &[String], log: &Path) -> Result<Child, String> {
             Ok(())
         });
     }
-    cmd.spawn().map_err(|e| format!("cannot start {}: {e}", exe.display()))
+    cmd.spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))
 }
 
 /// `GET /api/health` on the FE; returns the number of alive BEs.
 async fn online_backends(http_port: u16) -> Option<u64> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", http_port)).await.ok()?;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", http_port))
+        .await
+        .ok()?;
     stream
         .write_all(b"GET /api/health HTTP/1.0\r\nHost: localhost\r\n\r\n")
         .await
@@ -118,7 +130,10 @@ async fn terminate(children: &mut [(String, Child)]) {
         }
     }
     for (name, child) in children.iter_mut() {
-        if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!(%name, "did not stop in 10s; killing");
             let _ = child.kill().await;
         }
@@ -138,10 +153,11 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
     let data = &args.data_dir;
     let logs = data.join("log");
     std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
-    let conf_dir = args
-        .conf_dir
-        .clone()
-        .or_else(|| Path::new("conf/fe.conf").exists().then(|| PathBuf::from("conf")));
+    let conf_dir = args.conf_dir.clone().or_else(|| {
+        Path::new("conf/fe.conf")
+            .exists()
+            .then(|| PathBuf::from("conf"))
+    });
     let state = load_state(&data.join("standalone.json"), args.backends)?;
 
     let mut children: Vec<(String, Child)> = Vec::new();
@@ -182,14 +198,20 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
     loop {
         if let Ok(Some(status)) = children[0].1.try_wait() {
             terminate(&mut children[1..]).await;
-            return Err(format!("the FE exited during start-up ({status}); last log lines:\n{}", tail(&fe_log)));
+            return Err(format!(
+                "the FE exited during start-up ({status}); last log lines:\n{}",
+                tail(&fe_log)
+            ));
         }
         if online_backends(args.http_port).await == Some(args.backends as u64) {
             break;
         }
         if Instant::now() > deadline {
             terminate(&mut children).await;
-            return Err(format!("the cluster did not become ready in 60s; see logs in {}", logs.display()));
+            return Err(format!(
+                "the cluster did not become ready in 60s; see logs in {}",
+                logs.display()
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -250,7 +250,10 @@ mod tests {
         store.bind_cluster(5).unwrap();
         assert!(matches!(
             store.bind_cluster(6),
-            Err(BeError::ClusterMismatch { owned: 5, requested: 6 })
+            Err(BeError::ClusterMismatch {
+                owned: 5,
+                requested: 6
+            })
         ));
     }
 }

@@ -31,7 +31,9 @@ impl State {
 
     /// A database by name.
     pub fn database(&self, name: &str) -> Option<&Database> {
-        self.db_by_name.get(name).and_then(|id| self.databases.get(id))
+        self.db_by_name
+            .get(name)
+            .and_then(|id| self.databases.get(id))
     }
 
     /// A database by id.

@@ -7,10 +7,20 @@ use rocksdb::{ColumnFamilyDescriptor, DB, IteratorMode, Options, WriteBatch, Wri
 use crate::error::CatalogError;
 use crate::keys::ALL_CFS;
 
+/// Key/value pairs read by a scan.
+pub(crate) type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One pending write of a batch.
 pub(crate) enum Write {
-    Put { cf: &'static str, key: Vec<u8>, value: Vec<u8> },
-    Delete { cf: &'static str, key: Vec<u8> },
+    Put {
+        cf: &'static str,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        cf: &'static str,
+        key: Vec<u8>,
+    },
 }
 
 /// The durable copy of the catalog.
@@ -35,10 +45,12 @@ impl Store {
     }
 
     fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, CatalogError> {
-        self.db.cf_handle(name).ok_or_else(|| CatalogError::Corrupt {
-            key: name.to_string(),
-            reason: "column family missing".to_string(),
-        })
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| CatalogError::Corrupt {
+                key: name.to_string(),
+                reason: "column family missing".to_string(),
+            })
     }
 
     /// Reads one value.
@@ -47,7 +59,7 @@ impl Store {
     }
 
     /// Every key/value pair of a column family, in key order.
-    pub fn scan(&self, cf: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CatalogError> {
+    pub fn scan(&self, cf: &str) -> Result<KeyValues, CatalogError> {
         let mut out = Vec::new();
         for item in self.db.iterator_cf(self.cf(cf)?, IteratorMode::Start) {
             let (k, v) = item?;

@@ -56,7 +56,13 @@ fn failed_update_writes_nothing() {
     assert!(result.is_err());
     assert!(catalog.read().database("x").is_none());
     drop(catalog);
-    assert!(Catalog::open(dir.path()).unwrap().read().database("x").is_none());
+    assert!(
+        Catalog::open(dir.path())
+            .unwrap()
+            .read()
+            .database("x")
+            .is_none()
+    );
 }
 
 #[test]
@@ -102,12 +108,13 @@ fn version_one_records_still_decode() {
 
 #[test]
 fn newer_format_versions_are_refused() {
-    let err = catalog::model::decode::<Database>(
-        "db",
-        br#"{"v":99,"id":1,"name":"x","created_ms":0}"#,
-    )
-    .unwrap_err();
-    assert!(matches!(err, CatalogError::UnsupportedVersion { found: 99, .. }));
+    let err =
+        catalog::model::decode::<Database>("db", br#"{"v":99,"id":1,"name":"x","created_ms":0}"#)
+            .unwrap_err();
+    assert!(matches!(
+        err,
+        CatalogError::UnsupportedVersion { found: 99, .. }
+    ));
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn mysql_password_function_form() {
         // MySQL: PASSWORD('password') = *2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19
-        assert_eq!(stored_form("password"), "2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19");
+        assert_eq!(
+            stored_form("password"),
+            "2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+        );
         assert_eq!(
             stored_from_hashed("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19").unwrap(),
             "2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"

@@ -67,10 +67,10 @@ impl Cluster {
     pub fn client(&self, be: &Backend) -> Result<BackendClient<Channel>, FeError> {
         let address = be.address();
         let mut channels = self.channels.lock();
-        if let Some((addr, channel)) = channels.get(&be.id) {
-            if *addr == address {
-                return Ok(BackendClient::new(channel.clone()));
-            }
+        if let Some((addr, channel)) = channels.get(&be.id)
+            && *addr == address
+        {
+            return Ok(BackendClient::new(channel.clone()));
         }
         let endpoint = Endpoint::from_shared(format!("http://{address}"))
             .map_err(|e| FeError::common(format!("invalid backend address {address}: {e}")))?
@@ -106,7 +106,10 @@ impl Cluster {
     pub async fn heartbeat_all(&self) {
         let (backends, cluster_id) = {
             let state = self.catalog.read();
-            (state.backends().cloned().collect::<Vec<_>>(), state.cluster_id())
+            (
+                state.backends().cloned().collect::<Vec<_>>(),
+                state.cluster_id(),
+            )
         };
         let mut tasks = Vec::new();
         for be in backends {

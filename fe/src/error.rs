@@ -212,7 +212,10 @@ mod tests {
     #[test]
     fn phases_render_like_starrocks() {
         let e = FeError::unknown_db("x");
-        assert_eq!(e.to_string(), "Getting analyzing error. Detail message: Unknown database 'x'.");
+        assert_eq!(
+            e.to_string(),
+            "Getting analyzing error. Detail message: Unknown database 'x'."
+        );
         assert_eq!((e.code().errno(), e.code().sqlstate()), (5501, "3F000"));
         let e = FeError::exec(
             ErrorCode::DbCreateExists,

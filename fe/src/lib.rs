@@ -71,7 +71,11 @@ pub struct Ports {
 /// Resolves the catalog directory: relative paths are taken under `data_dir`.
 pub fn meta_dir(config: &FeConfig, data_dir: &Path) -> PathBuf {
     let dir = PathBuf::from(&config.meta_dir);
-    if dir.is_absolute() { dir } else { data_dir.join(dir) }
+    if dir.is_absolute() {
+        dir
+    } else {
+        data_dir.join(dir)
+    }
 }
 
 /// Bound listeners of an FE, so callers can learn ports before serving.
@@ -118,7 +122,10 @@ pub async fn run(
         Arc::clone(&catalog),
         Duration::from_secs(config.tablet_create_timeout_second.max(1)),
     ));
-    let version_comment = format!("StarRocks version {STARROCKS_COMPAT_VERSION} (Starling {})", env!("CARGO_PKG_VERSION"));
+    let version_comment = format!(
+        "StarRocks version {STARROCKS_COMPAT_VERSION} (Starling {})",
+        env!("CARGO_PKG_VERSION")
+    );
     let fe = Arc::new(Fe {
         globals: variables::GlobalVariables::new(&config.mysql_server_version, &version_comment),
         catalog,
@@ -141,9 +148,17 @@ pub async fn run(
         Duration::from_millis(fe.config.heartbeat_interval_ms.max(100)),
         wait(stop_rx.clone()),
     ));
-    let http = tokio::spawn(http::serve(listeners.http, Arc::clone(&fe), wait(stop_rx.clone())));
+    let http = tokio::spawn(http::serve(
+        listeners.http,
+        Arc::clone(&fe),
+        wait(stop_rx.clone()),
+    ));
     tracing::info!(query = %query_addr, http = %http_addr, "frontend ready");
-    let mysql = tokio::spawn(server::mysql::serve(listeners.query, Arc::clone(&fe), wait(stop_rx)));
+    let mysql = tokio::spawn(server::mysql::serve(
+        listeners.query,
+        Arc::clone(&fe),
+        wait(stop_rx),
+    ));
     shutdown.await;
     tracing::info!("frontend shutting down");
     let _ = stop_tx.send(true);
@@ -155,7 +170,11 @@ pub async fn run(
 
 /// Registers backends (`host:port`) that are not registered yet. Used by the
 /// standalone launcher before the FE starts serving; idempotent.
-pub fn register_backends(config: &FeConfig, data_dir: &Path, addresses: &[String]) -> Result<(), FeError> {
+pub fn register_backends(
+    config: &FeConfig,
+    data_dir: &Path,
+    addresses: &[String],
+) -> Result<(), FeError> {
     let meta = meta_dir(config, data_dir);
     std::fs::create_dir_all(&meta)
         .map_err(|e| FeError::Internal(format!("cannot create {}: {e}", meta.display())))?;
@@ -166,7 +185,11 @@ pub fn register_backends(config: &FeConfig, data_dir: &Path, addresses: &[String
                 .rsplit_once(':')
                 .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
                 .ok_or_else(|| FeError::common(format!("Invalid host port format: {address}")))?;
-            if txn.state().backends().any(|b| b.host == host && b.port == port) {
+            if txn
+                .state()
+                .backends()
+                .any(|b| b.host == host && b.port == port)
+            {
                 continue;
             }
             let id = txn.next_id();

@@ -31,7 +31,10 @@ impl KeyPart {
                 .parse()
                 .map_err(|_| format!("Invalid number format: {text}"))?;
             if v < lo || v > hi {
-                return Err(format!("Number out of range[{text}]. type: {}", ty.short_name()));
+                return Err(format!(
+                    "Number out of range[{text}]. type: {}",
+                    ty.short_name()
+                ));
             }
             // The type minimum is how StarRocks spells "no lower bound".
             return Ok(if v == lo { Self::Min } else { Self::Int(v) });
@@ -41,7 +44,11 @@ impl KeyPart {
                 let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                     .map_err(|_| format!("date literal '{text}' is invalid"))?;
                 let s = d.format("%Y-%m-%d").to_string();
-                Ok(if s == "0000-01-01" { Self::Min } else { Self::Text(s) })
+                Ok(if s == "0000-01-01" {
+                    Self::Min
+                } else {
+                    Self::Text(s)
+                })
             }
             ColumnType::DateTime => {
                 let dt = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
@@ -128,7 +135,12 @@ impl fmt::Display for RangeEnd<'_> {
             .zip(self.1)
             .map(|(k, t)| k.literal(t))
             .collect();
-        write!(f, "types: [{}]; keys: [{}]; ", names.join(", "), keys.join(", "))
+        write!(
+            f,
+            "types: [{}]; keys: [{}]; ",
+            names.join(", "),
+            keys.join(", ")
+        )
     }
 }
 

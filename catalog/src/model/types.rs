@@ -111,7 +111,7 @@ impl fmt::Display for ColumnType {
             Self::LargeInt => f.write_str("largeint(40)"),
             Self::Float => f.write_str("float"),
             Self::Double => f.write_str("double"),
-            Self::Decimal { precision, scale } => write!(f, "decimal({precision}, {scale})"),
+            Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
             Self::Char { len } => write!(f, "char({len})"),
             Self::Varchar { len } => write!(f, "varchar({len})"),
             Self::Date => f.write_str("date"),

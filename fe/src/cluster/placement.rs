@@ -74,6 +74,9 @@ mod tests {
              You can change this default by setting the replication_num table properties. \
              Current alive backend is [10001]. "
         );
-        assert_eq!(place_replicas(&[], 1, 1, 0).unwrap_err().to_string(), "No alive nodes");
+        assert_eq!(
+            place_replicas(&[], 1, 1, 0).unwrap_err().to_string(),
+            "No alive nodes"
+        );
     }
 }

@@ -8,7 +8,11 @@ use crate::error::{ErrorCode, FeError};
 
 /// Converts literal values to a key for the partition column types, padding
 /// missing trailing columns with `pad` (StarRocks allows short keys).
-fn key(values: &[PartitionValue], types: &[ColumnType], pad: KeyPart) -> Result<PartitionKey, FeError> {
+fn key(
+    values: &[PartitionValue],
+    types: &[ColumnType],
+    pad: KeyPart,
+) -> Result<PartitionKey, FeError> {
     if values.len() > types.len() {
         return Err(FeError::analysis(format!(
             "Partition values number is more than partition column number: {}",
@@ -76,7 +80,10 @@ pub fn new_range(
 
 /// The error for a partition name used twice.
 pub fn duplicate_name(name: &str) -> FeError {
-    FeError::exec(ErrorCode::SameNamePartition, format!("Duplicate partition name {name}"))
+    FeError::exec(
+        ErrorCode::SameNamePartition,
+        format!("Duplicate partition name {name}"),
+    )
 }
 
 #[cfg(test)]
@@ -97,7 +104,10 @@ mod tests {
         assert_eq!(c.lower, a.upper);
         // Declared out of order: fits between a and c? No: c already covers it.
         let err = new_range(&lt("2020-03-01"), &types, &[&a, &c]).unwrap_err();
-        assert!(err.to_string().contains("is intersected with range"), "{err}");
+        assert!(
+            err.to_string().contains("is intersected with range"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -16,7 +16,11 @@ pub fn dq(text: &str) -> String {
 }
 
 fn ident_list(names: &[String]) -> String {
-    names.iter().map(|n| ident(n)).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| ident(n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders the `Create Table` column of `SHOW CREATE TABLE`.
@@ -33,7 +37,9 @@ pub fn render(table: &Table) -> String {
                 Some(ColumnDefault::Value(v)) => {
                     let _ = write!(line, " DEFAULT {}", dq(v));
                 }
-                Some(ColumnDefault::CurrentTimestamp) => line.push_str(" DEFAULT CURRENT_TIMESTAMP"),
+                Some(ColumnDefault::CurrentTimestamp) => {
+                    line.push_str(" DEFAULT CURRENT_TIMESTAMP")
+                }
                 None => {}
             }
             let _ = write!(line, " COMMENT {}", dq(&c.comment));
@@ -82,7 +88,11 @@ pub fn render(table: &Table) -> String {
     }
     match &table.distribution {
         Distribution::Hash { columns, buckets } => {
-            let _ = writeln!(out, "DISTRIBUTED BY HASH({}) BUCKETS {buckets} ", ident_list(columns));
+            let _ = writeln!(
+                out,
+                "DISTRIBUTED BY HASH({}) BUCKETS {buckets} ",
+                ident_list(columns)
+            );
         }
         Distribution::Random { buckets } => {
             let _ = writeln!(out, "DISTRIBUTED BY RANDOM BUCKETS {buckets} ");

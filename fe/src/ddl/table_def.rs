@@ -99,7 +99,11 @@ pub fn column_type(ty: &DataType) -> Result<ColumnType, FeError> {
     })
 }
 
-fn default_value(d: &DefaultValue, column: &str, nullable: bool) -> Result<Option<ColumnDefault>, FeError> {
+fn default_value(
+    d: &DefaultValue,
+    column: &str,
+    nullable: bool,
+) -> Result<Option<ColumnDefault>, FeError> {
     Ok(match d {
         DefaultValue::Literal(Literal::Null) => {
             if !nullable {
@@ -110,9 +114,9 @@ fn default_value(d: &DefaultValue, column: &str, nullable: bool) -> Result<Optio
             None
         }
         DefaultValue::Literal(Literal::Bool(b)) => Some(ColumnDefault::Value(b.to_string())),
-        DefaultValue::Literal(
-            Literal::Integer(s) | Literal::Decimal(s) | Literal::String(s),
-        ) => Some(ColumnDefault::Value(s.clone())),
+        DefaultValue::Literal(Literal::Integer(s) | Literal::Decimal(s) | Literal::String(s)) => {
+            Some(ColumnDefault::Value(s.clone()))
+        }
         DefaultValue::CurrentTimestamp => Some(ColumnDefault::CurrentTimestamp),
         DefaultValue::Expr(e) => {
             return Err(FeError::not_supported(format!("Default expression ({e})")));
@@ -131,10 +135,12 @@ pub fn analyze(
     if stmt.external {
         return Err(FeError::not_supported("CREATE EXTERNAL TABLE"));
     }
-    if let Some(engine) = &stmt.engine {
-        if !engine.eq_ignore_ascii_case("olap") {
-            return Err(FeError::analysis(format!("Unknown storage engine '{engine}'")));
-        }
+    if let Some(engine) = &stmt.engine
+        && !engine.eq_ignore_ascii_case("olap")
+    {
+        return Err(FeError::analysis(format!(
+            "Unknown storage engine '{engine}'"
+        )));
     }
     if stmt.columns.is_empty() {
         return Err(FeError::analysis("A table must have at least 1 column"));
@@ -157,7 +163,10 @@ pub fn analyze(
     // Columns.
     let mut columns: Vec<Column> = Vec::with_capacity(stmt.columns.len());
     for (i, def) in stmt.columns.iter().enumerate() {
-        if columns.iter().any(|c| c.name.eq_ignore_ascii_case(&def.name)) {
+        if columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&def.name))
+        {
             return Err(FeError::analysis_code(
                 ErrorCode::DupFieldName,
                 format!("Duplicate column name '{}'", def.name),
@@ -199,13 +208,23 @@ pub fn analyze(
     }
     // Keys must exist and be an ordered prefix of the schema.
     for (i, key) in key_names.iter().enumerate() {
-        let Some(pos) = columns.iter().position(|c| c.name.eq_ignore_ascii_case(key)) else {
-            return Err(FeError::analysis(format!("Key column({key}) doesn't exist")));
+        let Some(pos) = columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(key))
+        else {
+            return Err(FeError::analysis(format!(
+                "Key column({key}) doesn't exist"
+            )));
         };
         if pos != i {
-            return Err(FeError::analysis("Key columns should be a ordered prefix of the schema"));
+            return Err(FeError::analysis(
+                "Key columns should be a ordered prefix of the schema",
+            ));
         }
-        if matches!(columns[i].ty, ColumnType::Float | ColumnType::Double | ColumnType::Json) {
+        if matches!(
+            columns[i].ty,
+            ColumnType::Float | ColumnType::Double | ColumnType::Json
+        ) {
             return Err(FeError::analysis(format!(
                 "Invalid data type of key column '{key}': '{}'",
                 columns[i].ty.short_name()
@@ -214,8 +233,10 @@ pub fn analyze(
     }
     let table_name = stmt.name.table.clone();
     let properties = analyze_properties(&stmt.properties, kind, default_replication_num)?;
-    let distribution = analyze_distribution(stmt.distribution.as_ref(), kind, &columns, alive_backends)?;
-    let (partitioning, partitions) = analyze_partitions(stmt.partition.as_ref(), &columns, &table_name)?;
+    let distribution =
+        analyze_distribution(stmt.distribution.as_ref(), kind, &columns, alive_backends)?;
+    let (partitioning, partitions) =
+        analyze_partitions(stmt.partition.as_ref(), &columns, &table_name)?;
     let table = Table {
         id: 0,
         db_id,
@@ -264,7 +285,10 @@ fn analyze_properties(
     props.insert("compression".to_string(), "LZ4".to_string());
     props.insert("fast_schema_evolution".to_string(), "true".to_string());
     props.insert("replicated_storage".to_string(), "true".to_string());
-    props.insert("replication_num".to_string(), default_replication_num.to_string());
+    props.insert(
+        "replication_num".to_string(),
+        default_replication_num.to_string(),
+    );
     if kind == KeysKind::Primary {
         props.insert("enable_persistent_index".to_string(), "true".to_string());
     }
@@ -288,7 +312,10 @@ fn analyze_properties(
         props.insert(k.clone(), v.clone());
     }
     if !unknown.is_empty() {
-        return Err(FeError::analysis(format!("Unknown properties: {{{}}}", unknown.join(", "))));
+        return Err(FeError::analysis(format!(
+            "Unknown properties: {{{}}}",
+            unknown.join(", ")
+        )));
     }
     Ok(props)
 }
@@ -312,21 +339,28 @@ fn analyze_distribution(
         None if kind == KeysKind::Primary => Err(FeError::analysis(
             "Currently not support default distribution in PRIMARY_KEYS",
         )),
-        None => Ok(Distribution::Random { buckets: auto_buckets() }),
-        Some(ast::DistributionDesc::Random { .. }) if kind == KeysKind::Primary => Err(
-            FeError::analysis("PRIMARY_KEYS must use hash distribution"),
-        ),
+        None => Ok(Distribution::Random {
+            buckets: auto_buckets(),
+        }),
+        Some(ast::DistributionDesc::Random { .. }) if kind == KeysKind::Primary => {
+            Err(FeError::analysis("PRIMARY_KEYS must use hash distribution"))
+        }
         Some(ast::DistributionDesc::Random { buckets }) => Ok(Distribution::Random {
             buckets: check_buckets(*buckets)?,
         }),
-        Some(ast::DistributionDesc::Hash { columns: cols, buckets }) => {
+        Some(ast::DistributionDesc::Hash {
+            columns: cols,
+            buckets,
+        }) => {
             if cols.is_empty() {
                 return Err(FeError::analysis("Number of hash column is zero."));
             }
             let mut names = Vec::with_capacity(cols.len());
             for name in cols {
                 let Some(col) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
-                    return Err(FeError::analysis(format!("Distribution column({name}) doesn't exist")));
+                    return Err(FeError::analysis(format!(
+                        "Distribution column({name}) doesn't exist"
+                    )));
                 };
                 if kind == KeysKind::Primary && !col.is_key {
                     return Err(FeError::analysis(format!(
@@ -334,7 +368,10 @@ fn analyze_distribution(
                         col.name
                     )));
                 }
-                if matches!(col.ty, ColumnType::Float | ColumnType::Double | ColumnType::Json) {
+                if matches!(
+                    col.ty,
+                    ColumnType::Float | ColumnType::Double | ColumnType::Json
+                ) {
                     return Err(FeError::analysis(format!(
                         "Distribution column[{}] type can not be {}",
                         col.name,
@@ -365,13 +402,20 @@ fn analyze_partitions(
             }],
         )),
         Some(PartitionDesc::List { .. }) => Err(FeError::not_supported("LIST partitioning")),
-        Some(PartitionDesc::Expr(e)) => Err(FeError::not_supported(format!("Expression partitioning ({e})"))),
-        Some(PartitionDesc::Range { columns: cols, partitions }) => {
+        Some(PartitionDesc::Expr(e)) => Err(FeError::not_supported(format!(
+            "Expression partitioning ({e})"
+        ))),
+        Some(PartitionDesc::Range {
+            columns: cols,
+            partitions,
+        }) => {
             let mut names = Vec::with_capacity(cols.len());
             let mut types = Vec::with_capacity(cols.len());
             for name in cols {
                 let Some(col) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
-                    return Err(FeError::analysis(format!("Partition column[{name}] does not exist")));
+                    return Err(FeError::analysis(format!(
+                        "Partition column[{name}] does not exist"
+                    )));
                 };
                 if !col.ty.can_partition() {
                     return Err(FeError::analysis(format!(
@@ -397,7 +441,9 @@ pub fn plan_ranges(
 ) -> Result<Vec<PartitionPlan>, FeError> {
     let mut plans: Vec<PartitionPlan> = Vec::with_capacity(declared.len());
     for p in declared {
-        let taken = existing.iter().any(|(n, _)| n.eq_ignore_ascii_case(&p.name))
+        let taken = existing
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(&p.name))
             || plans.iter().any(|q| q.name.eq_ignore_ascii_case(&p.name));
         if taken {
             return Err(ranges::duplicate_name(&p.name));
@@ -410,6 +456,11 @@ pub fn plan_ranges(
             range: Some(range),
         });
     }
-    plans.sort_by(|a, b| a.range.as_ref().map(|r| &r.lower).cmp(&b.range.as_ref().map(|r| &r.lower)));
+    plans.sort_by(|a, b| {
+        a.range
+            .as_ref()
+            .map(|r| &r.lower)
+            .cmp(&b.range.as_ref().map(|r| &r.lower))
+    });
     Ok(plans)
 }

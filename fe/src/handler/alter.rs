@@ -12,7 +12,12 @@ use crate::result::Output;
 use crate::session::Session;
 
 /// `ALTER TABLE t <op>`.
-pub async fn alter_table(fe: &Fe, session: &Session, name: &TableName, op: AlterTableOp) -> Result<Output, FeError> {
+pub async fn alter_table(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    op: AlterTableOp,
+) -> Result<Output, FeError> {
     let (db, table) = resolve_table(fe, session, name)?;
     match op {
         AlterTableOp::AddPartition(def) => {
@@ -50,9 +55,12 @@ pub async fn alter_table(fe: &Fe, session: &Session, name: &TableName, op: Alter
                     .collect();
                 plan_ranges(std::slice::from_ref(&def), &types, &existing)?;
                 current.partitions.extend(fresh.iter().cloned());
-                current
-                    .partitions
-                    .sort_by(|a, b| a.range.as_ref().map(|r| &r.lower).cmp(&b.range.as_ref().map(|r| &r.lower)));
+                current.partitions.sort_by(|a, b| {
+                    a.range
+                        .as_ref()
+                        .map(|r| &r.lower)
+                        .cmp(&b.range.as_ref().map(|r| &r.lower))
+                });
                 txn.push(Change::PutTable(Box::new(current)));
                 Ok(())
             });
@@ -63,7 +71,9 @@ pub async fn alter_table(fe: &Fe, session: &Session, name: &TableName, op: Alter
             }
             Ok(Output::ok())
         }
-        AlterTableOp::DropPartition { if_exists, name, .. } => {
+        AlterTableOp::DropPartition {
+            if_exists, name, ..
+        } => {
             if !matches!(table.partitioning, Partitioning::Range { .. }) {
                 return Err(FeError::common(format!(
                     "Alter table [{}] failed. Not a partitioned table",
@@ -72,7 +82,11 @@ pub async fn alter_table(fe: &Fe, session: &Session, name: &TableName, op: Alter
             }
             let dropped = fe.catalog.update(|txn| {
                 let mut current = current(txn.state(), &table)?;
-                let Some(pos) = current.partitions.iter().position(|p| p.name.eq_ignore_ascii_case(&name)) else {
+                let Some(pos) = current
+                    .partitions
+                    .iter()
+                    .position(|p| p.name.eq_ignore_ascii_case(&name))
+                else {
                     return if if_exists {
                         Ok(None)
                     } else {

@@ -21,7 +21,9 @@ fn is_information_schema(name: &str) -> bool {
 /// `_` or `-`, at most 256 characters.
 fn check_name(name: &str) -> Result<(), FeError> {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if first_ok && rest_ok && name.len() <= 256 {
         Ok(())
@@ -34,14 +36,28 @@ fn check_name(name: &str) -> Result<(), FeError> {
 }
 
 /// `CREATE DATABASE`.
-pub fn create(fe: &Fe, name: &str, if_not_exists: bool, properties: &[(String, String)]) -> Result<Output, FeError> {
+pub fn create(
+    fe: &Fe,
+    name: &str,
+    if_not_exists: bool,
+    properties: &[(String, String)],
+) -> Result<Output, FeError> {
     check_name(name)?;
     if let Some((k, _)) = properties.first() {
         return Err(FeError::analysis(format!("Unknown properties: {{{k}}}")));
     }
-    let exists = || FeError::exec(ErrorCode::DbCreateExists, format!("Can't create database '{name}'; database exists"));
+    let exists = || {
+        FeError::exec(
+            ErrorCode::DbCreateExists,
+            format!("Can't create database '{name}'; database exists"),
+        )
+    };
     if is_information_schema(name) {
-        return if if_not_exists { Ok(Output::ok()) } else { Err(exists()) };
+        return if if_not_exists {
+            Ok(Output::ok())
+        } else {
+            Err(exists())
+        };
     }
     fe.catalog.update(|txn| {
         if txn.state().database(name).is_some() {
@@ -60,9 +76,17 @@ pub fn create(fe: &Fe, name: &str, if_not_exists: bool, properties: &[(String, S
 
 /// `DROP DATABASE`: removes the database and all its tables in one catalog
 /// write, then their tablets on the backends.
-pub async fn drop(fe: &Fe, session: &mut Session, name: &str, if_exists: bool, _force: bool) -> Result<Output, FeError> {
+pub async fn drop(
+    fe: &Fe,
+    session: &mut Session,
+    name: &str,
+    if_exists: bool,
+    _force: bool,
+) -> Result<Output, FeError> {
     if is_information_schema(name) {
-        return Err(FeError::common(format!("Can not drop database '{name}': it is a system database")));
+        return Err(FeError::common(format!(
+            "Can not drop database '{name}': it is a system database"
+        )));
     }
     let dropped = fe.catalog.update(|txn| {
         let Some(db) = txn.state().database(name).cloned() else {
@@ -111,7 +135,12 @@ pub fn use_database(fe: &Fe, session: &mut Session, name: &str) -> Result<(), Fe
 
 /// `SHOW DATABASES`.
 pub fn show(fe: &Fe, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
-    let mut names: Vec<String> = fe.catalog.read().databases().map(|d| d.name.clone()).collect();
+    let mut names: Vec<String> = fe
+        .catalog
+        .read()
+        .databases()
+        .map(|d| d.name.clone())
+        .collect();
     names.push(INFORMATION_SCHEMA.to_string());
     names.sort();
     let mut rs = ResultSet::text_columns(&["Database"]);
@@ -127,6 +156,9 @@ pub fn show_create(fe: &Fe, name: &str) -> Result<Output, FeError> {
         return Err(FeError::unknown_db(name));
     }
     let mut rs = ResultSet::text_columns(&["Database", "Create Database"]);
-    rs.push(vec![name.into(), format!("CREATE DATABASE `{name}`").into()]);
+    rs.push(vec![
+        name.into(),
+        format!("CREATE DATABASE `{name}`").into(),
+    ]);
     Ok(Output::Rows(rs))
 }

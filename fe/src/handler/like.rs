@@ -33,21 +33,38 @@ fn cell_text(v: &Value) -> String {
 
 /// Keeps the rows that pass the filter. `LIKE` applies to column `like_column`;
 /// `WHERE` supports `<column> = 'v'` and `<column> LIKE 'p'`.
-pub fn filter(mut rs: ResultSet, filter: Option<&ShowFilter>, like_column: usize) -> Result<ResultSet, FeError> {
+pub fn filter(
+    mut rs: ResultSet,
+    filter: Option<&ShowFilter>,
+    like_column: usize,
+) -> Result<ResultSet, FeError> {
     match filter {
         None => Ok(rs),
         Some(ShowFilter::Like(pattern)) => {
-            rs.rows.retain(|r| r.get(like_column).is_some_and(|v| like_match(pattern, &cell_text(v))));
+            rs.rows.retain(|r| {
+                r.get(like_column)
+                    .is_some_and(|v| like_match(pattern, &cell_text(v)))
+            });
             Ok(rs)
         }
         Some(ShowFilter::Where(expr)) => {
             let (column, op, value) = parse_where(expr)?;
-            let Some(idx) = rs.columns.iter().position(|c| c.name.eq_ignore_ascii_case(&column)) else {
-                return Err(FeError::analysis(format!("Unknown column '{column}' in WHERE clause")));
+            let Some(idx) = rs
+                .columns
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(&column))
+            else {
+                return Err(FeError::analysis(format!(
+                    "Unknown column '{column}' in WHERE clause"
+                )));
             };
             rs.rows.retain(|r| {
                 let cell = cell_text(&r[idx]);
-                if op == "=" { cell.eq_ignore_ascii_case(&value) } else { like_match(&value, &cell) }
+                if op == "=" {
+                    cell.eq_ignore_ascii_case(&value)
+                } else {
+                    like_match(&value, &cell)
+                }
             });
             Ok(rs)
         }
@@ -68,7 +85,8 @@ fn parse_where(expr: &str) -> Result<(String, &'static str, String), FeError> {
     let column = lhs.trim().trim_matches('`').to_string();
     let rhs = rhs.trim();
     let quoted = rhs.len() >= 2
-        && ((rhs.starts_with('\'') && rhs.ends_with('\'')) || (rhs.starts_with('"') && rhs.ends_with('"')));
+        && ((rhs.starts_with('\'') && rhs.ends_with('\''))
+            || (rhs.starts_with('"') && rhs.ends_with('"')));
     if !quoted || column.is_empty() {
         return Err(unsupported());
     }
@@ -92,8 +110,14 @@ mod tests {
 
     #[test]
     fn where_forms() {
-        assert_eq!(parse_where("Variable_name = 'x'").unwrap(), ("Variable_name".into(), "=", "x".into()));
-        assert_eq!(parse_where("`Database` like \"d%\"").unwrap(), ("Database".into(), "LIKE", "d%".into()));
+        assert_eq!(
+            parse_where("Variable_name = 'x'").unwrap(),
+            ("Variable_name".into(), "=", "x".into())
+        );
+        assert_eq!(
+            parse_where("`Database` like \"d%\"").unwrap(),
+            ("Database".into(), "LIKE", "d%".into())
+        );
         assert!(parse_where("a > 1").is_err());
     }
 }

@@ -5,8 +5,8 @@
 //! then they are refused with a clear error.
 
 use sqlparser::ast::{
-    self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, LimitClause, SelectItem, SetExpr, Statement,
-    UnaryOperator,
+    self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, LimitClause, SelectItem, SetExpr,
+    Statement, UnaryOperator,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
@@ -22,7 +22,9 @@ fn parse_query(sql: &str) -> Result<Box<ast::Query>, FeError> {
         .map_err(|e| FeError::Syntax(format!("Getting syntax error. Detail message: {e}.")))?;
     match (statements.pop(), statements.is_empty()) {
         (Some(Statement::Query(q)), true) => Ok(q),
-        _ => Err(FeError::Syntax("Getting syntax error. Detail message: expected one SELECT statement.".into())),
+        _ => Err(FeError::Syntax(
+            "Getting syntax error. Detail message: expected one SELECT statement.".into(),
+        )),
     }
 }
 
@@ -59,15 +61,17 @@ pub fn select(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> 
         row.push(value);
     }
     let limit = match &query.limit_clause {
-        Some(LimitClause::LimitOffset { limit: Some(e), .. }) | Some(LimitClause::OffsetCommaLimit { limit: e, .. }) => {
-            match eval(fe, session, e)? {
-                Value::Int(n) => Some(n.max(0) as usize),
-                _ => return Err(FeError::analysis("LIMIT must be an integer")),
-            }
-        }
+        Some(LimitClause::LimitOffset { limit: Some(e), .. })
+        | Some(LimitClause::OffsetCommaLimit { limit: e, .. }) => match eval(fe, session, e)? {
+            Value::Int(n) => Some(n.max(0) as usize),
+            _ => return Err(FeError::analysis("LIMIT must be an integer")),
+        },
         _ => None,
     };
-    let mut rs = ResultSet { columns, rows: vec![row] };
+    let mut rs = ResultSet {
+        columns,
+        rows: vec![row],
+    };
     if let Some(n) = limit {
         rs.rows.truncate(n);
     }
@@ -86,7 +90,12 @@ pub fn eval_scalar(fe: &Fe, session: &Session, expr: &str) -> Result<Value, FeEr
     }
 }
 
-fn system_var(fe: &Fe, session: &Session, scope: Option<&str>, name: &str) -> Result<Value, FeError> {
+fn system_var(
+    fe: &Fe,
+    session: &Session,
+    scope: Option<&str>,
+    name: &str,
+) -> Result<Value, FeError> {
     if name.eq_ignore_ascii_case("socket") {
         return Ok(Value::Null);
     }
@@ -119,7 +128,9 @@ fn eval(fe: &Fe, session: &Session, expr: &Expr) -> Result<Value, FeError> {
                     .or_else(|_| text.parse::<f64>().map(Value::Double))
                     .unwrap_or(Value::Text(text))
             }
-            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Value::Text(s.clone()),
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => {
+                Value::Text(s.clone())
+            }
             ast::Value::Boolean(b) => Value::Int(i64::from(*b)),
             ast::Value::Null => Value::Null,
             other => Value::Text(other.to_string()),
@@ -129,22 +140,85 @@ fn eval(fe: &Fe, session: &Session, expr: &Expr) -> Result<Value, FeError> {
             if let Some(var) = name.strip_prefix("@@") {
                 system_var(fe, session, None, var)
             } else if let Some(user_var) = name.strip_prefix('@') {
-                Ok(session.user_vars.get(&user_var.to_ascii_lowercase()).cloned().map_or(Value::Null, Value::Text))
+                Ok(session
+                    .user_vars
+                    .get(&user_var.to_ascii_lowercase())
+                    .cloned()
+                    .map_or(Value::Null, Value::Text))
             } else {
-                Err(FeError::analysis(format!("Column '{name}' cannot be resolved")))
+                Err(FeError::analysis(format!(
+                    "Column '{name}' cannot be resolved"
+                )))
             }
         }
         Expr::CompoundIdentifier(parts) if parts.len() == 2 && parts[0].value.starts_with("@@") => {
             system_var(fe, session, Some(&parts[0].value[2..]), &parts[1].value)
         }
         Expr::Nested(inner) => eval(fe, session, inner),
-        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => match eval(fe, session, expr)? {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match eval(fe, session, expr)? {
             Value::Int(i) => Ok(Value::Int(-i)),
             Value::Double(d) => Ok(Value::Double(-d)),
             other => Err(FeError::analysis(format!("Cannot negate {other:?}"))),
         },
         Expr::Function(f) => function(fe, session, f),
-        other => Err(FeError::not_supported(format!("Expression '{other}' without FROM"))),
+        Expr::BinaryOp { left, op, right } => {
+            let (l, r) = (eval(fe, session, left)?, eval(fe, session, right)?);
+            binary(&l, op, &r)
+        }
+        Expr::Like {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => {
+            let (v, p) = (eval(fe, session, expr)?, eval(fe, session, pattern)?);
+            match (text_of(&v), text_of(&p)) {
+                (Some(v), Some(p)) => Ok(Value::Int(i64::from(
+                    super::like::like_match(&p, &v) != *negated,
+                ))),
+                _ => Ok(Value::Null),
+            }
+        }
+        other => Err(FeError::not_supported(format!(
+            "Expression '{other}' without FROM"
+        ))),
+    }
+}
+
+/// Integer arithmetic and comparisons, enough for `SELECT 1 + 1` and `SELECT x = y`.
+fn binary(l: &Value, op: &ast::BinaryOperator, r: &Value) -> Result<Value, FeError> {
+    use ast::BinaryOperator as B;
+    if matches!(l, Value::Null) || matches!(r, Value::Null) {
+        return Ok(Value::Null);
+    }
+    if let (Value::Int(a), Value::Int(b)) = (l, r) {
+        let v = match op {
+            B::Plus => a.checked_add(*b),
+            B::Minus => a.checked_sub(*b),
+            B::Multiply => a.checked_mul(*b),
+            B::Eq => Some(i64::from(a == b)),
+            B::NotEq => Some(i64::from(a != b)),
+            B::Lt => Some(i64::from(a < b)),
+            B::Gt => Some(i64::from(a > b)),
+            _ => {
+                return Err(FeError::not_supported(format!(
+                    "Operator '{op}' without FROM"
+                )));
+            }
+        };
+        return v
+            .map(Value::Int)
+            .ok_or_else(|| FeError::analysis("BIGINT value is out of range"));
+    }
+    match (op, text_of(l), text_of(r)) {
+        (B::Eq, Some(a), Some(b)) => Ok(Value::Int(i64::from(a == b))),
+        (B::NotEq, Some(a), Some(b)) => Ok(Value::Int(i64::from(a != b))),
+        _ => Err(FeError::not_supported(format!(
+            "Operator '{op}' on these values without FROM"
+        ))),
     }
 }
 
@@ -166,21 +240,32 @@ fn function(fe: &Fe, session: &Session, f: &ast::Function) -> Result<Value, FeEr
         if args.is_empty() {
             Ok(v)
         } else {
-            Err(FeError::analysis(format!("No matching function with signature: {name}(...)")))
+            Err(FeError::analysis(format!(
+                "No matching function with signature: {name}(...)"
+            )))
         }
     };
     match name.as_str() {
         "database" | "schema" => no_args(session.database.clone().map_or(Value::Null, Value::Text)),
         "user" | "session_user" | "system_user" => no_args(Value::Text(session.user_at_client())),
-        "current_user" => no_args(Value::Text(format!("'{}'@'{}'", session.user, session.user_host))),
+        "current_user" => no_args(Value::Text(format!(
+            "'{}'@'{}'",
+            session.user, session.user_host
+        ))),
         "connection_id" => no_args(Value::Int(i64::from(session.id))),
         "version" => no_args(Value::Text(fe.config.mysql_server_version.clone())),
-        "current_version" => no_args(Value::Text(format!("{} starling-{}", crate::STARROCKS_COMPAT_VERSION, env!("CARGO_PKG_VERSION")))),
+        "current_version" => no_args(Value::Text(format!(
+            "{} starling-{}",
+            crate::STARROCKS_COMPAT_VERSION,
+            env!("CARGO_PKG_VERSION")
+        ))),
         "last_insert_id" => no_args(Value::Int(0)),
-        "now" | "current_timestamp" | "localtime" | "localtimestamp" => {
-            no_args(Value::Text(chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()))
-        }
-        "curdate" | "current_date" => no_args(Value::Text(chrono::Local::now().format("%Y-%m-%d").to_string())),
+        "now" | "current_timestamp" | "localtime" | "localtimestamp" => no_args(Value::Text(
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        )),
+        "curdate" | "current_date" => no_args(Value::Text(
+            chrono::Local::now().format("%Y-%m-%d").to_string(),
+        )),
         "concat" => {
             let mut out = String::new();
             for a in args {
@@ -191,6 +276,8 @@ fn function(fe: &Fe, session: &Session, f: &ast::Function) -> Result<Value, FeEr
             }
             Ok(Value::Text(out))
         }
-        _ => Err(FeError::not_supported(format!("Function '{name}' without FROM"))),
+        _ => Err(FeError::not_supported(format!(
+            "Function '{name}' without FROM"
+        ))),
     }
 }

@@ -1,7 +1,9 @@
 //! SET, SET PASSWORD, SHOW VARIABLES / STATUS, KILL.
 
 use catalog::Change;
-use parser::ast::{Literal, PasswordValue, SetAssignment, SetScope, SetValue, ShowFilter, UserIdent, VarScope};
+use parser::ast::{
+    Literal, PasswordValue, SetAssignment, SetScope, SetValue, ShowFilter, UserIdent, VarScope,
+};
 
 use super::{like, query};
 use crate::error::{ErrorCode, FeError};
@@ -32,7 +34,11 @@ fn value_text(fe: &Fe, session: &Session, value: &SetValue) -> Result<Option<Str
 }
 
 /// `SET a = x, GLOBAL b = y, @u = z`.
-pub fn set(fe: &Fe, session: &mut Session, assignments: Vec<SetAssignment>) -> Result<Output, FeError> {
+pub fn set(
+    fe: &Fe,
+    session: &mut Session,
+    assignments: Vec<SetAssignment>,
+) -> Result<Output, FeError> {
     for a in assignments {
         if a.scope == SetScope::User {
             let text = value_text(fe, session, &a.value)?;
@@ -49,17 +55,24 @@ pub fn set(fe: &Fe, session: &mut Session, assignments: Vec<SetAssignment>) -> R
                 format!("Variable '{}' is a read only variable", def.name),
             ));
         }
-        let is_default = matches!(&a.value, SetValue::Ident(s) if s.eq_ignore_ascii_case("default"));
+        let is_default =
+            matches!(&a.value, SetValue::Ident(s) if s.eq_ignore_ascii_case("default"));
         let value = if is_default {
             match a.scope {
                 SetScope::Global => def.default.to_string(),
-                _ => fe.globals.get(def.name).unwrap_or_else(|| def.default.to_string()),
+                _ => fe
+                    .globals
+                    .get(def.name)
+                    .unwrap_or_else(|| def.default.to_string()),
             }
         } else {
             let text = value_text(fe, session, &a.value)?.ok_or_else(|| {
                 FeError::analysis_code(
                     ErrorCode::WrongValueForVar,
-                    format!("Variable '{}' can't be set to the value of 'NULL'", def.name),
+                    format!(
+                        "Variable '{}' can't be set to the value of 'NULL'",
+                        def.name
+                    ),
                 )
             })?;
             variables::normalize(def, &text)?
@@ -75,7 +88,12 @@ pub fn set(fe: &Fe, session: &mut Session, assignments: Vec<SetAssignment>) -> R
 }
 
 /// `SET PASSWORD [FOR user] = PASSWORD('x') | '*hash'`.
-pub fn set_password(fe: &Fe, session: &Session, user: Option<UserIdent>, password: PasswordValue) -> Result<Output, FeError> {
+pub fn set_password(
+    fe: &Fe,
+    session: &Session,
+    user: Option<UserIdent>,
+    password: PasswordValue,
+) -> Result<Output, FeError> {
     let stored = match &password {
         PasswordValue::Plain(p) => auth::stored_form(p),
         PasswordValue::Hashed(h) => auth::stored_from_hashed(h)?,
@@ -87,12 +105,17 @@ pub fn set_password(fe: &Fe, session: &Session, user: Option<UserIdent>, passwor
     if name != session.user && session.user != auth::ROOT {
         return Err(FeError::exec(
             ErrorCode::Common,
-            format!("Access denied; you need (at least one of) the GRANT privilege(s) on SYSTEM for this operation. Current user: '{}'", session.user),
+            format!(
+                "Access denied; you need (at least one of) the GRANT privilege(s) on SYSTEM for this operation. Current user: '{}'",
+                session.user
+            ),
         ));
     }
     fe.catalog.update(|txn| {
         let Some(mut account) = txn.state().user(&name, &host).cloned() else {
-            return Err(FeError::common(format!("Operation SET PASSWORD failed for '{name}'@'{host}'")));
+            return Err(FeError::common(format!(
+                "Operation SET PASSWORD failed for '{name}'@'{host}'"
+            )));
         };
         account.password_sha1_sha1 = stored;
         txn.push(Change::PutUser(account));
@@ -102,7 +125,12 @@ pub fn set_password(fe: &Fe, session: &Session, user: Option<UserIdent>, passwor
 }
 
 /// `SHOW [GLOBAL|SESSION] VARIABLES [LIKE|WHERE]`.
-pub fn show_variables(fe: &Fe, session: &Session, scope: VarScope, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
+pub fn show_variables(
+    fe: &Fe,
+    session: &Session,
+    scope: VarScope,
+    filter: Option<&ShowFilter>,
+) -> Result<Output, FeError> {
     let mut rs = ResultSet::text_columns(&["Variable_name", "Value"]);
     let values = match scope {
         VarScope::Global => fe.globals.snapshot(),
@@ -118,7 +146,10 @@ pub fn show_variables(fe: &Fe, session: &Session, scope: VarScope, filter: Optio
 pub fn show_status(fe: &Fe, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
     let mut rs = ResultSet::text_columns(&["Variable_name", "Value"]);
     let uptime = (crate::cluster::now_ms() - fe.start_time_ms).max(0) / 1000;
-    rs.push(vec!["Threads_connected".into(), fe.connections.list().len().to_string().into()]);
+    rs.push(vec![
+        "Threads_connected".into(),
+        fe.connections.list().len().to_string().into(),
+    ]);
     rs.push(vec!["Uptime".into(), uptime.to_string().into()]);
     like::filter(rs, filter, 0).map(Output::Rows)
 }
@@ -127,9 +158,16 @@ pub fn show_status(fe: &Fe, filter: Option<&ShowFilter>) -> Result<Output, FeErr
 /// has nothing to cancel; `KILL` closes the connection before its next command.
 pub fn kill(fe: &Fe, connection_id: u64, query_only: bool) -> Result<Output, FeError> {
     let id = u32::try_from(connection_id).unwrap_or(u32::MAX);
-    let found = if query_only { fe.connections.contains(id) } else { fe.connections.kill(id) };
+    let found = if query_only {
+        fe.connections.contains(id)
+    } else {
+        fe.connections.kill(id)
+    };
     if !found {
-        return Err(FeError::exec(ErrorCode::Common, format!("Unknown thread id: {connection_id}")));
+        return Err(FeError::exec(
+            ErrorCode::Common,
+            format!("Unknown thread id: {connection_id}"),
+        ));
     }
     Ok(Output::ok())
 }

@@ -17,7 +17,11 @@ pub fn format_time(ms: i64) -> String {
         return "NULL".into();
     }
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|| "NULL".into())
 }
 
@@ -58,7 +62,12 @@ pub fn tables(
     };
     if !db_name.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
         let db = resolve_db(fe, session, Some(&db_name))?;
-        let mut names: Vec<String> = fe.catalog.read().tables(db.id).map(|t| t.name.clone()).collect();
+        let mut names: Vec<String> = fe
+            .catalog
+            .read()
+            .tables(db.id)
+            .map(|t| t.name.clone())
+            .collect();
         names.sort();
         for n in names {
             let mut row: Vec<Value> = vec![n.into()];
@@ -75,7 +84,10 @@ pub fn tables(
 pub fn create_table(fe: &Fe, session: &Session, name: &TableName) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let mut rs = ResultSet::text_columns(&["Table", "Create Table"]);
-    rs.push(vec![table.name.clone().into(), show_create::render(&table).into()]);
+    rs.push(vec![
+        table.name.clone().into(),
+        show_create::render(&table).into(),
+    ]);
     Ok(Output::Rows(rs))
 }
 
@@ -95,10 +107,26 @@ fn extra(d: &Option<ColumnDefault>) -> &'static str {
 }
 
 /// `SHOW [FULL] COLUMNS FROM t`.
-pub fn columns(fe: &Fe, session: &Session, name: &TableName, full: bool, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
+pub fn columns(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    full: bool,
+    filter: Option<&ShowFilter>,
+) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let mut rs = if full {
-        ResultSet::text_columns(&["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"])
+        ResultSet::text_columns(&[
+            "Field",
+            "Type",
+            "Collation",
+            "Null",
+            "Key",
+            "Default",
+            "Extra",
+            "Privileges",
+            "Comment",
+        ])
     } else {
         ResultSet::text_columns(&["Field", "Type", "Null", "Key", "Default", "Extra"])
     };
@@ -133,10 +161,24 @@ pub fn columns(fe: &Fe, session: &Session, name: &TableName, full: bool, filter:
 }
 
 /// `DESC t [ALL]`.
-pub fn describe(fe: &Fe, session: &Session, name: &TableName, all: bool) -> Result<Output, FeError> {
+pub fn describe(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    all: bool,
+) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let mut rs = if all {
-        ResultSet::text_columns(&["IndexName", "IndexKeysType", "Field", "Type", "Null", "Key", "Default", "Extra"])
+        ResultSet::text_columns(&[
+            "IndexName",
+            "IndexKeysType",
+            "Field",
+            "Type",
+            "Null",
+            "Key",
+            "Default",
+            "Extra",
+        ])
     } else {
         ResultSet::text_columns(&["Field", "Type", "Null", "Key", "Default", "Extra"])
     };
@@ -144,7 +186,10 @@ pub fn describe(fe: &Fe, session: &Session, name: &TableName, all: bool) -> Resu
         let mut row: Vec<Value> = Vec::new();
         if all {
             let (index, keys) = if i == 0 {
-                (table.name.clone(), table.keys_kind.starrocks_name().to_string())
+                (
+                    table.name.clone(),
+                    table.keys_kind.starrocks_name().to_string(),
+                )
             } else {
                 (String::new(), String::new())
             };
@@ -165,7 +210,12 @@ pub fn describe(fe: &Fe, session: &Session, name: &TableName, all: bool) -> Resu
 }
 
 /// `SHOW PARTITIONS FROM t`: StarRocks' 17 columns.
-pub fn partitions(fe: &Fe, session: &Session, name: &TableName, temporary: bool) -> Result<Output, FeError> {
+pub fn partitions(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    temporary: bool,
+) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let mut rs = ResultSet::text_columns(&[
         "PartitionId",
@@ -208,7 +258,11 @@ pub fn partitions(fe: &Fe, session: &Session, name: &TableName, temporary: bool)
             "0".into(),
             "NORMAL".into(),
             partition_key.clone().into(),
-            p.range.as_ref().map(|r| r.describe(&types)).unwrap_or_default().into(),
+            p.range
+                .as_ref()
+                .map(|r| r.describe(&types))
+                .unwrap_or_default()
+                .into(),
             distribution_key.clone().into(),
             table.distribution.buckets().to_string().into(),
             p.replication_num.to_string().into(),
@@ -224,7 +278,12 @@ pub fn partitions(fe: &Fe, session: &Session, name: &TableName, temporary: bool)
 }
 
 /// `SHOW TABLET FROM t [PARTITION (...)]`: one row per replica.
-pub fn tablets(fe: &Fe, session: &Session, name: &TableName, partitions: &[String]) -> Result<Output, FeError> {
+pub fn tablets(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    partitions: &[String],
+) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     for p in partitions {
         if table.partition(p).is_none() {
@@ -308,7 +367,15 @@ pub fn tablets(fe: &Fe, session: &Session, name: &TableName, partitions: &[Strin
 pub fn tablet_by_id(fe: &Fe, tablet_id: u64) -> Result<Output, FeError> {
     let state = fe.catalog.read();
     let mut rs = ResultSet::text_columns(&[
-        "DbName", "TableName", "PartitionName", "IndexName", "DbId", "TableId", "PartitionId", "IndexId", "IsSync",
+        "DbName",
+        "TableName",
+        "PartitionName",
+        "IndexName",
+        "DbId",
+        "TableId",
+        "PartitionId",
+        "IndexId",
+        "IsSync",
         "DetailCmd",
     ]);
     for db in state.databases() {
@@ -336,7 +403,9 @@ pub fn tablet_by_id(fe: &Fe, tablet_id: u64) -> Result<Output, FeError> {
         }
     }
     if rs.rows.is_empty() {
-        return Err(FeError::common(format!("Tablet {tablet_id} does not exist")));
+        return Err(FeError::common(format!(
+            "Tablet {tablet_id} does not exist"
+        )));
     }
     Ok(Output::Rows(rs))
 }
@@ -349,7 +418,11 @@ pub fn warnings(session: &Session, errors: bool, limit: Option<u64>) -> Result<O
         if errors && w.level != "Error" {
             continue;
         }
-        rs.push(vec![w.level.into(), Value::Int(i64::from(w.code)), w.message.clone().into()]);
+        rs.push(vec![
+            w.level.into(),
+            Value::Int(i64::from(w.code)),
+            w.message.clone().into(),
+        ]);
     }
     if let Some(n) = limit {
         rs.rows.truncate(n as usize);
@@ -360,13 +433,30 @@ pub fn warnings(session: &Session, errors: bool, limit: Option<u64>) -> Result<O
 /// `SHOW [FULL] PROCESSLIST`.
 pub fn processlist(fe: &Fe, full: bool) -> Result<Output, FeError> {
     let mut rs = ResultSet::text_columns(&[
-        "ServerName", "Id", "User", "Host", "Db", "Command", "ConnectionStartTime", "Time", "State", "Info",
-        "IsPending", "Warehouse", "CNGroup", "Catalog", "QueryId",
+        "ServerName",
+        "Id",
+        "User",
+        "Host",
+        "Db",
+        "Command",
+        "ConnectionStartTime",
+        "Time",
+        "State",
+        "Info",
+        "IsPending",
+        "Warehouse",
+        "CNGroup",
+        "Catalog",
+        "QueryId",
     ]);
     let server = format!("{}_{}", fe.config.listen_host, fe.ports.query);
     let now = chrono::Utc::now().timestamp();
     for c in fe.connections.list() {
-        let info: String = if full { c.info.clone() } else { c.info.chars().take(100).collect() };
+        let info: String = if full {
+            c.info.clone()
+        } else {
+            c.info.chars().take(100).collect()
+        };
         rs.push(vec![
             server.clone().into(),
             c.id.to_string().into(),
@@ -390,7 +480,14 @@ pub fn processlist(fe: &Fe, full: bool) -> Result<Output, FeError> {
 
 /// `SHOW ENGINES`.
 pub fn engines() -> Output {
-    let mut rs = ResultSet::text_columns(&["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"]);
+    let mut rs = ResultSet::text_columns(&[
+        "Engine",
+        "Support",
+        "Comment",
+        "Transactions",
+        "XA",
+        "Savepoints",
+    ]);
     rs.push(vec![
         "OLAP".into(),
         "DEFAULT".into(),
@@ -404,14 +501,27 @@ pub fn engines() -> Output {
 
 /// `SHOW CHARSET`.
 pub fn charsets() -> Output {
-    let mut rs = ResultSet::text_columns(&["Charset", "Description", "Default collation", "Maxlen"]);
-    rs.push(vec!["utf8".into(), "UTF-8 Unicode".into(), "utf8_general_ci".into(), "3".into()]);
+    let mut rs =
+        ResultSet::text_columns(&["Charset", "Description", "Default collation", "Maxlen"]);
+    rs.push(vec![
+        "utf8".into(),
+        "UTF-8 Unicode".into(),
+        "utf8_general_ci".into(),
+        "3".into(),
+    ]);
     Output::Rows(rs)
 }
 
 /// `SHOW COLLATION`.
 pub fn collations(filter: Option<&ShowFilter>) -> Result<Output, FeError> {
-    let mut rs = ResultSet::text_columns(&["Collation", "Charset", "Id", "Default", "Compiled", "Sortlen"]);
+    let mut rs = ResultSet::text_columns(&[
+        "Collation",
+        "Charset",
+        "Id",
+        "Default",
+        "Compiled",
+        "Sortlen",
+    ]);
     rs.push(vec![
         "utf8_general_ci".into(),
         "utf8".into(),

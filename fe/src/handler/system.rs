@@ -24,11 +24,20 @@ fn parse_address(text: &str) -> Result<(String, u16), FeError> {
 pub async fn alter_system(fe: &Fe, op: AlterSystemOp) -> Result<Output, FeError> {
     match op {
         AlterSystemOp::AddBackends(addresses) => {
-            let parsed: Vec<(String, u16)> = addresses.iter().map(|a| parse_address(a)).collect::<Result<_, _>>()?;
+            let parsed: Vec<(String, u16)> = addresses
+                .iter()
+                .map(|a| parse_address(a))
+                .collect::<Result<_, _>>()?;
             fe.catalog.update(|txn| {
                 for (host, port) in &parsed {
-                    if txn.state().backends().any(|b| b.host == *host && b.port == *port) {
-                        return Err(FeError::common(format!("Same backend already exists[{host}:{port}]")));
+                    if txn
+                        .state()
+                        .backends()
+                        .any(|b| b.host == *host && b.port == *port)
+                    {
+                        return Err(FeError::common(format!(
+                            "Same backend already exists[{host}:{port}]"
+                        )));
                     }
                 }
                 for (host, port) in parsed {
@@ -44,12 +53,21 @@ pub async fn alter_system(fe: &Fe, op: AlterSystemOp) -> Result<Output, FeError>
             })?;
         }
         AlterSystemOp::DropBackends(addresses) => {
-            let parsed: Vec<(String, u16)> = addresses.iter().map(|a| parse_address(a)).collect::<Result<_, _>>()?;
+            let parsed: Vec<(String, u16)> = addresses
+                .iter()
+                .map(|a| parse_address(a))
+                .collect::<Result<_, _>>()?;
             fe.catalog.update(|txn| {
                 let mut ids = Vec::new();
                 for (host, port) in &parsed {
-                    let Some(be) = txn.state().backends().find(|b| b.host == *host && b.port == *port) else {
-                        return Err(FeError::common(format!("backend does not exists[{host}:{port}]")));
+                    let Some(be) = txn
+                        .state()
+                        .backends()
+                        .find(|b| b.host == *host && b.port == *port)
+                    else {
+                        return Err(FeError::common(format!(
+                            "backend does not exists[{host}:{port}]"
+                        )));
                     };
                     ids.push(be.id);
                 }

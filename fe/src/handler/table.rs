@@ -16,7 +16,9 @@ use crate::session::Session;
 
 fn check_table_name(name: &str) -> Result<(), FeError> {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if first_ok && rest_ok && name.len() <= 1024 {
         Ok(())
@@ -26,7 +28,10 @@ fn check_table_name(name: &str) -> Result<(), FeError> {
 }
 
 fn table_exists(name: &str) -> FeError {
-    FeError::analysis_code(ErrorCode::TableExists, format!("Table '{name}' already exists"))
+    FeError::analysis_code(
+        ErrorCode::TableExists,
+        format!("Table '{name}' already exists"),
+    )
 }
 
 /// The schema a BE keeps in its tablet meta.
@@ -53,11 +58,20 @@ fn schema_hash(table_id: u64, table: &Table) -> u32 {
 /// Creates partitions (ids, replica placement, tablets on the BEs). Nothing is
 /// written to the catalog besides the id counter; on failure the tablets already
 /// created are dropped again.
-pub(super) async fn new_partitions(fe: &Fe, table: &Table, plans: &[PartitionPlan]) -> Result<Vec<Partition>, FeError> {
+pub(super) async fn new_partitions(
+    fe: &Fe,
+    table: &Table,
+    plans: &[PartitionPlan],
+) -> Result<Vec<Partition>, FeError> {
     let buckets = table.distribution.buckets() as usize;
     let replication = table.replication_num() as usize;
     let alive = fe.cluster.alive_backends();
-    let placement = place_replicas(&alive, plans.len() * buckets, replication, table.id as usize)?;
+    let placement = place_replicas(
+        &alive,
+        plans.len() * buckets,
+        replication,
+        table.id as usize,
+    )?;
     let per_partition = 1 + buckets * (1 + replication);
     let mut next = fe
         .catalog
@@ -97,7 +111,10 @@ pub(super) async fn new_partitions(fe: &Fe, table: &Table, plans: &[PartitionPla
                     },
                 ));
             }
-            tablets.push(Tablet { id: tablet_id, replicas });
+            tablets.push(Tablet {
+                id: tablet_id,
+                replicas,
+            });
         }
         partitions.push(Partition {
             id: partition_id,
@@ -109,8 +126,13 @@ pub(super) async fn new_partitions(fe: &Fe, table: &Table, plans: &[PartitionPla
             tablets,
         });
     }
-    let created: Vec<(Backend, u64)> = requests.iter().map(|(be, r)| (be.clone(), r.tablet_id)).collect();
-    let timeout = Duration::from_secs(fe.config.tablet_create_timeout_second.max(1) * (1 + created.len() as u64 / 1000));
+    let created: Vec<(Backend, u64)> = requests
+        .iter()
+        .map(|(be, r)| (be.clone(), r.tablet_id))
+        .collect();
+    let timeout = Duration::from_secs(
+        fe.config.tablet_create_timeout_second.max(1) * (1 + created.len() as u64 / 1000),
+    );
     let result = match tokio::time::timeout(timeout, fe.cluster.create_tablets(requests)).await {
         Ok(r) => r,
         Err(_) => Err(FeError::common(format!(
@@ -133,7 +155,12 @@ pub(super) fn replicas_of(fe: &Fe, partitions: &[Partition]) -> Vec<(Backend, u6
         .iter()
         .flat_map(|p| &p.tablets)
         .flat_map(|t| t.replicas.iter().map(move |r| (r.backend_id, t.id)))
-        .filter_map(|(be_id, tablet)| backends.iter().find(|b| b.id == be_id).map(|b| (b.clone(), tablet)))
+        .filter_map(|(be_id, tablet)| {
+            backends
+                .iter()
+                .find(|b| b.id == be_id)
+                .map(|b| (b.clone(), tablet))
+        })
         .collect()
 }
 
@@ -157,7 +184,9 @@ pub async fn create(fe: &Fe, session: &Session, stmt: &CreateTable) -> Result<Ou
     let alive = fe.cluster.alive_backends().len();
     let plan = table_def::analyze(stmt, db.id, alive, fe.config.default_replication_num)?;
     let mut table = plan.table;
-    let first = fe.catalog.update(|txn| Ok::<_, FeError>(txn.reserve_ids(2)))?;
+    let first = fe
+        .catalog
+        .update(|txn| Ok::<_, FeError>(txn.reserve_ids(2)))?;
     table.id = first;
     table.index_id = first + 1;
     table.schema_hash = schema_hash(table.id, &table);
@@ -175,7 +204,15 @@ pub async fn create(fe: &Fe, session: &Session, stmt: &CreateTable) -> Result<Ou
     });
     if let Err(e) = committed {
         drop_replicas(fe, &table).await;
-        if stmt.if_not_exists && matches!(&e, FeError::Analysis { code: ErrorCode::TableExists, .. }) {
+        if stmt.if_not_exists
+            && matches!(
+                &e,
+                FeError::Analysis {
+                    code: ErrorCode::TableExists,
+                    ..
+                }
+            )
+        {
             return Ok(Output::ok());
         }
         return Err(e);
@@ -186,14 +223,23 @@ pub async fn create(fe: &Fe, session: &Session, stmt: &CreateTable) -> Result<Ou
 
 /// `DROP TABLE`. Starling has no recycle bin yet, so `FORCE` and plain drop
 /// behave the same: the table is gone at once.
-pub async fn drop(fe: &Fe, session: &Session, name: &TableName, if_exists: bool, _force: bool) -> Result<Output, FeError> {
+pub async fn drop(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    if_exists: bool,
+    _force: bool,
+) -> Result<Output, FeError> {
     let db = resolve_db(fe, session, name.database.as_deref())?;
     let dropped = fe.catalog.update(|txn| {
         let Some(table) = txn.state().table(db.id, &name.table).cloned() else {
             return if if_exists {
                 Ok(None)
             } else {
-                Err(FeError::unknown_table(&format!("{}.{}", db.name, name.table)))
+                Err(FeError::unknown_table(&format!(
+                    "{}.{}",
+                    db.name, name.table
+                )))
             };
         };
         txn.push(Change::DeleteTable(table.id));
@@ -207,7 +253,12 @@ pub async fn drop(fe: &Fe, session: &Session, name: &TableName, if_exists: bool,
 
 /// `TRUNCATE TABLE t [PARTITION (...)]`: swaps in new empty partitions with the
 /// same names and ranges, then drops the old tablets.
-pub async fn truncate(fe: &Fe, session: &Session, name: &TableName, partitions: &[String]) -> Result<Output, FeError> {
+pub async fn truncate(
+    fe: &Fe,
+    session: &Session,
+    name: &TableName,
+    partitions: &[String],
+) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let targets: Vec<&Partition> = if partitions.is_empty() {
         table.partitions.iter().collect()
@@ -238,7 +289,10 @@ pub async fn truncate(fe: &Fe, session: &Session, name: &TableName, partitions: 
         let mut updated = current;
         for new in &fresh {
             let Some(slot) = updated.partitions.iter_mut().find(|p| p.name == new.name) else {
-                return Err(FeError::common(format!("Partition '{}' doesn't exist", new.name)));
+                return Err(FeError::common(format!(
+                    "Partition '{}' doesn't exist",
+                    new.name
+                )));
             };
             if !old.iter().any(|o| o.id == slot.id) {
                 return Err(FeError::common("Table changed while truncating; try again"));

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use opensrv_mysql::{
-    AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse, ParamParser,
-    QueryResultWriter, StatementMetaWriter, StatusFlags,
+    AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse,
+    ParamParser, QueryResultWriter, StatementMetaWriter, StatusFlags,
 };
 use parking_lot::Mutex;
 use tokio::io::AsyncWrite;
@@ -187,7 +187,8 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         info: StatementMetaWriter<'a, W>,
     ) -> io::Result<()> {
         let err = FeError::not_supported("Server-side prepared statements");
-        info.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err)).await
+        info.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err))
+            .await
     }
 
     async fn on_execute<'a>(
@@ -197,7 +198,9 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         results: QueryResultWriter<'a, W>,
     ) -> io::Result<()> {
         let err = FeError::not_supported("Server-side prepared statements");
-        results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err)).await
+        results
+            .error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err))
+            .await
     }
 
     async fn on_close<'a>(&'a mut self, _stmt: u32)
@@ -206,7 +209,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
     {
     }
 
-    async fn on_init<'a>(&'a mut self, database: &'a str, writer: InitWriter<'a, W>) -> io::Result<()> {
+    async fn on_init<'a>(
+        &'a mut self,
+        database: &'a str,
+        writer: InitWriter<'a, W>,
+    ) -> io::Result<()> {
         let fe = Arc::clone(&self.fe);
         let session = self.session();
         if database.is_empty() {
@@ -214,7 +221,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         }
         match handler::use_database(&fe, session, database) {
             Ok(()) => writer.ok().await,
-            Err(e) => writer.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await,
+            Err(e) => {
+                writer
+                    .error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e))
+                    .await
+            }
         }
     }
 
@@ -225,7 +236,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
     ) -> io::Result<()> {
         if self.info.lock().killed {
             // opensrv closes the connection when a callback fails: that is KILL.
-            return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "connection killed"));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "connection killed",
+            ));
         }
         {
             let mut info = self.info.lock();
@@ -250,7 +264,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
             .iter()
             .enumerate()
             .map(|(i, o)| match o {
-                Ok(Output::Ok { affected_rows, info }) => {
+                Ok(Output::Ok {
+                    affected_rows,
+                    info,
+                }) => {
                     let mut ok = self.ok_packet(*affected_rows, info.clone());
                     if i < last {
                         ok.status_flags |= StatusFlags::SERVER_MORE_RESULTS_EXISTS;
@@ -271,7 +288,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         let mut results = results;
         for (i, outcome) in outcomes.into_iter().enumerate() {
             match outcome {
-                Err(e) => return results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await,
+                Err(e) => {
+                    return results
+                        .error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e))
+                        .await;
+                }
                 Ok(Output::Ok { .. }) => {
                     let ok = oks[i].clone().unwrap_or_default();
                     results = results.complete_one(ok).await?;

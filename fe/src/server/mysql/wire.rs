@@ -325,7 +325,10 @@ mod tests {
             w.flush().await.unwrap();
         }
         let ok_len = 4 + 7;
-        assert_eq!(&sink[..ok_len], &packet(1, b"\x00\x00\x00\x02\x00\x00\x00")[..]);
+        assert_eq!(
+            &sink[..ok_len],
+            &packet(1, b"\x00\x00\x00\x02\x00\x00\x00")[..]
+        );
         let mut expected = vec![0xFF];
         expected.extend_from_slice(&5501u16.to_le_bytes());
         expected.push(b'#');

@@ -1,0 +1,462 @@
+//! End-to-end tests: real `starling-fe` / `starling-be` / `starling` processes,
+//! real clients (mysql_async, the mariadb CLI, Python drivers).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+mod slt;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harness::{ChildGuard, TestCluster};
+use mysql_async::prelude::Queryable;
+
+fn slt_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/slt")
+        .join(name)
+}
+
+/// One test per `.slt` file, each on its own fresh three-BE cluster.
+macro_rules! slt_tests {
+    ($($test:ident => $file:literal,)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            let cluster = TestCluster::start(3).await;
+            slt::run_file(cluster.opts(), &slt_path($file)).await;
+        }
+    )*};
+}
+
+slt_tests! {
+    slt_database => "database.slt",
+    slt_create_table => "create_table.slt",
+    slt_alter_table => "alter_table.slt",
+    slt_show => "show.slt",
+    slt_session => "session.slt",
+    slt_system => "system.slt",
+    slt_errors => "errors.slt",
+}
+
+async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {
+    let rows: Vec<mysql_async::Row> = conn
+        .query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| match r.as_ref(i).unwrap() {
+                    mysql_async::Value::NULL => "NULL".to_string(),
+                    mysql_async::Value::Bytes(b) => String::from_utf8_lossy(b).to_string(),
+                    v => v.as_sql(true),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const TABLE_DDL: &str = "CREATE TABLE sales (dt DATE NOT NULL, id BIGINT NOT NULL, v VARCHAR(10)) \
+     DUPLICATE KEY(dt, id) PARTITION BY RANGE(dt) (PARTITION p1 VALUES LESS THAN ('2024-01-01')) \
+     DISTRIBUTED BY HASH(id) BUCKETS 2 PROPERTIES ('replication_num' = '3')";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_survives_clean_restart_and_kill_9() {
+    let mut cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE keep").await.unwrap();
+    c.query_drop("USE keep").await.unwrap();
+    c.query_drop(TABLE_DDL).await.unwrap();
+    let tablets_before = query_strings(&mut c, "SHOW TABLET FROM sales").await;
+    drop(c);
+
+    cluster.stop_fe();
+    cluster.start_fe(0, 0).await;
+    let mut c = cluster.conn().await;
+    assert_eq!(
+        query_strings(&mut c, "SHOW TABLET FROM keep.sales").await,
+        tablets_before
+    );
+
+    // Acknowledged DDL right before kill -9 is kept, and ids are not reused.
+    c.query_drop("USE keep").await.unwrap();
+    c.query_drop("ALTER TABLE sales ADD PARTITION p2 VALUES LESS THAN ('2025-01-01')")
+        .await
+        .unwrap();
+    c.query_drop("CREATE DATABASE last_words").await.unwrap();
+    drop(c);
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut c = cluster.conn().await;
+    let dbs = query_strings(&mut c, "SHOW DATABASES").await;
+    assert!(dbs.contains(&vec!["last_words".to_string()]), "{dbs:?}");
+    let parts = query_strings(&mut c, "SHOW PARTITIONS FROM keep.sales").await;
+    let names: Vec<&str> = parts.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(names, ["p1", "p2"]);
+    // Ids handed out after the restart never collide with earlier ones.
+    c.query_drop("CREATE TABLE keep.later (k INT) DISTRIBUTED BY HASH(k) BUCKETS 2")
+        .await
+        .unwrap();
+    let later = query_strings(&mut c, "SHOW TABLET FROM keep.later").await;
+    let max_before: u64 = query_strings(&mut c, "SHOW TABLET FROM keep.sales")
+        .await
+        .iter()
+        .flat_map(|r| [r[0].parse::<u64>().unwrap(), r[1].parse().unwrap()])
+        .max()
+        .unwrap();
+    assert!(
+        later
+            .iter()
+            .all(|r| r[0].parse::<u64>().unwrap() > max_before),
+        "{later:?}"
+    );
+    let rows = query_strings(&mut c, "SHOW TABLET FROM keep.sales").await;
+    let mut replica_ids: Vec<u64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
+    let tablet_ids: std::collections::BTreeSet<u64> =
+        rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    replica_ids.sort();
+    replica_ids.dedup();
+    assert_eq!(replica_ids.len(), rows.len(), "replica ids must be unique");
+    assert!(
+        replica_ids.iter().all(|r| !tablet_ids.contains(r)),
+        "ids are shared by one counter"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablets_live_on_distinct_backends_and_disk() {
+    let cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE d").await.unwrap();
+    c.query_drop("USE d").await.unwrap();
+    c.query_drop(TABLE_DDL).await.unwrap();
+    let rows = query_strings(&mut c, "SHOW TABLET FROM sales").await;
+    assert_eq!(rows.len(), 2 * 3, "2 buckets x 3 replicas");
+    let mut per_tablet = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for r in &rows {
+        per_tablet
+            .entry(r[0].clone())
+            .or_default()
+            .push(r[2].clone());
+    }
+    for (tablet, mut bes) in per_tablet.clone() {
+        bes.sort();
+        bes.dedup();
+        assert_eq!(
+            bes.len(),
+            3,
+            "replicas of tablet {tablet} must be on distinct backends"
+        );
+    }
+    // Each BE holds its replicas under its storage root.
+    let on_disk: usize = (0..3)
+        .map(|i| {
+            let dir = cluster.path().join(format!("be{i}/storage/data"));
+            std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(on_disk, 6);
+    // Dropping the table removes them again.
+    c.query_drop("DROP TABLE sales").await.unwrap();
+    let left: usize = (0..3)
+        .map(|i| {
+            std::fs::read_dir(cluster.path().join(format!("be{i}/storage/data")))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_backend_turns_not_alive_and_limits_replication() {
+    let mut cluster = TestCluster::start(3).await;
+    cluster.kill_be(2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cluster.alive_backends().await != 2 {
+        assert!(Instant::now() < deadline, "killed BE still alive after 10s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE d").await.unwrap();
+    let err = c
+        .query_drop("CREATE TABLE d.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "Table replication num should be less than or equal to the number of available BE nodes"
+        ),
+        "{text}"
+    );
+    c.query_drop("CREATE TABLE d.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '2')")
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_cli_batch_session() {
+    let cluster = TestCluster::start(3).await;
+    let port = cluster.query_port.to_string();
+    let script = "CREATE DATABASE cli;\nUSE cli;\nCREATE TABLE t (k INT, v STRING) DISTRIBUTED BY HASH(k) BUCKETS 1;\n\
+                  SHOW TABLES;\nDESC t;\nSELECT DATABASE(), @@version_comment;\n";
+    let out = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-P", &port, "-u", "root", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("the mariadb client must be installed (.ci/run installs mariadb-client)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "mariadb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Tables_in_cli\nt\n"), "{stdout}");
+    assert!(
+        stdout.contains("k\tint(11)\tYES\ttrue\tNULL\t\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("v\tvarchar(65533)\tYES\ttrue\tNULL\t\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cli\tStarRocks version"), "{stdout}");
+    // Connecting with a database (the case opensrv's capability bug used to hang).
+    let out = Command::new("timeout")
+        .args([
+            "20",
+            "mariadb",
+            "-h",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-u",
+            "root",
+            "cli",
+            "-e",
+            "SHOW TABLES",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Tables_in_cli\nt\n");
+    // Errors carry StarRocks' errno and SQLSTATE.
+    let out = Command::new("mariadb")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-u",
+            "root",
+            "-e",
+            "USE nowhere",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "ERROR 5501 (3F000) at line 1: Getting analyzing error. Detail message: Unknown database 'nowhere'."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_clients_pymysql_and_sqlalchemy() {
+    let cluster = TestCluster::start(3).await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/clients.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(cluster.query_port.to_string())
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "python client script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("python clients ok"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_are_checked() {
+    let cluster = TestCluster::start(1).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("SET PASSWORD = PASSWORD('s3cret')")
+        .await
+        .unwrap();
+    drop(c);
+    assert!(
+        mysql_async::Conn::new(cluster.opts()).await.is_err(),
+        "empty password must now fail"
+    );
+    let with_pw: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+        .pass(Some("s3cret"))
+        .into();
+    let wrong: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+        .pass(Some("nope"))
+        .into();
+    assert!(mysql_async::Conn::new(wrong).await.is_err());
+    let mut c = mysql_async::Conn::new(with_pw.clone()).await.unwrap();
+    assert_eq!(
+        query_strings(&mut c, "SELECT CURRENT_USER()").await,
+        vec![vec!["'root'@'%'".to_string()]]
+    );
+    // A hashed password (MySQL's PASSWORD() output) is accepted too.
+    c.query_drop("SET PASSWORD FOR 'root' = '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'")
+        .await
+        .unwrap();
+    drop(c);
+    let pw2: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+        .pass(Some("password"))
+        .into();
+    mysql_async::Conn::new(pw2).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_connections_garbage_and_disconnects_do_not_hurt() {
+    let cluster = TestCluster::start(1).await;
+    // Garbage bytes and abrupt disconnects.
+    for payload in [
+        &b"\xff\xff\xff\x00garbage"[..],
+        b"",
+        b"\x01\x00\x00\x01\x01",
+        &[0u8; 64][..],
+    ] {
+        use tokio::io::AsyncWriteExt;
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", cluster.query_port))
+            .await
+            .unwrap();
+        let _ = s.write_all(payload).await;
+        drop(s);
+    }
+    // Many concurrent sessions.
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let opts = cluster.opts();
+        tasks.push(tokio::spawn(async move {
+            let mut c = mysql_async::Conn::new(opts).await?;
+            let v: Option<i64> = c.query_first(format!("SELECT {i}")).await?;
+            assert_eq!(v, Some(i));
+            c.disconnect().await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    // A long multi-packet query (17 MB) is read correctly.
+    let mut c = cluster.conn().await;
+    let big = format!("SELECT '{}' AS big", "x".repeat(17 * 1024 * 1024));
+    let echoed: Option<String> = c.query_first(&big).await.unwrap();
+    assert_eq!(echoed.map(|s| s.len()), Some(17 * 1024 * 1024));
+    let v: Option<String> = c.query_first("SELECT 'still here'").await.unwrap();
+    assert_eq!(v.as_deref(), Some("still here"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_binary_starts_stops_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let query_port = harness::free_port();
+    let http_port = harness::free_port();
+    let start = || {
+        let child = Command::new(harness::STANDALONE_BIN)
+            .args(["--data-dir", dir.path().to_str().unwrap()])
+            .args([
+                "--query-port",
+                &query_port.to_string(),
+                "--http-port",
+                &http_port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        ChildGuard { child }
+    };
+    let opts: mysql_async::Opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname("127.0.0.1")
+        .tcp_port(query_port)
+        .user(Some("root"))
+        .prefer_socket(false)
+        .into();
+    let connect = |opts: mysql_async::Opts| async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(mut c) = mysql_async::Conn::new(opts.clone()).await {
+                let alive = query_strings(&mut c, "SHOW BACKENDS")
+                    .await
+                    .iter()
+                    .filter(|r| r[8] == "true")
+                    .count();
+                if alive == 3 {
+                    return c;
+                }
+            }
+            assert!(Instant::now() < deadline, "standalone cluster not ready");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let mut first = start();
+    let mut c = connect(opts.clone()).await;
+    c.query_drop("CREATE DATABASE standalone_db").await.unwrap();
+    c.query_drop("CREATE TABLE standalone_db.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 3")
+        .await
+        .unwrap();
+    drop(c);
+    first.signal(libc::SIGTERM);
+    let status = first
+        .wait_exit(Duration::from_secs(30))
+        .expect("standalone did not stop on SIGTERM");
+    assert!(status.success(), "{status}");
+
+    let _second = start();
+    let mut c = connect(opts).await;
+    let tablets = query_strings(&mut c, "SHOW TABLET FROM standalone_db.t").await;
+    assert_eq!(tablets.len(), 9, "3 buckets x 3 replicas after restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_create_table_recreates_an_identical_table() {
+    let cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE rt").await.unwrap();
+    c.query_drop("USE rt").await.unwrap();
+    let ddls = [
+        TABLE_DDL,
+        "CREATE TABLE pk (id BIGINT NOT NULL COMMENT 'the \"id\"', v DECIMAL(20, 4) DEFAULT '1.5', \
+         ts DATETIME DEFAULT CURRENT_TIMESTAMP) PRIMARY KEY(id) COMMENT 'orders' \
+         DISTRIBUTED BY HASH(id) BUCKETS 4 PROPERTIES ('replication_num' = '2')",
+        "CREATE TABLE r (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(k) (\
+         PARTITION a VALUES LESS THAN ('10'), PARTITION b VALUES [('20'), ('30')), \
+         PARTITION c VALUES [('30'), (MAXVALUE))) DISTRIBUTED BY RANDOM BUCKETS 2",
+    ];
+    for ddl in ddls {
+        c.query_drop(ddl).await.unwrap();
+    }
+    for table in ["sales", "pk", "r"] {
+        let first = query_strings(&mut c, &format!("SHOW CREATE TABLE {table}")).await;
+        let text = first[0][1].clone();
+        c.query_drop(format!("DROP TABLE {table}")).await.unwrap();
+        c.query_drop(text.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("{text}\n{e}"));
+        let second = query_strings(&mut c, &format!("SHOW CREATE TABLE {table}")).await;
+        assert_eq!(first, second);
+        let desc = query_strings(&mut c, &format!("DESC {table} ALL")).await;
+        assert!(!desc.is_empty());
+    }
+}

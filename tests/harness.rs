@@ -1,0 +1,254 @@
+//! Starts real `starling-fe` / `starling-be` processes on free ports in a
+//! temporary directory and kills them when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+
+pub const FE_BIN: &str = env!("CARGO_BIN_EXE_starling-fe");
+pub const BE_BIN: &str = env!("CARGO_BIN_EXE_starling-be");
+pub const STANDALONE_BIN: &str = env!("CARGO_BIN_EXE_starling");
+
+/// A child process killed (SIGKILL) on drop.
+pub struct ChildGuard {
+    pub child: Child,
+}
+
+impl ChildGuard {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(self.pid(), sig);
+        }
+    }
+
+    /// Waits for exit, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(bin: &str, args: &[String], log: &Path) -> ChildGuard {
+    let file = std::fs::File::create(log).expect("log file");
+    let child = Command::new(bin)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().expect("log file"))
+        .stderr(file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    ChildGuard { child }
+}
+
+/// Waits for a port file and returns its whitespace-separated numbers.
+pub fn read_port_file(path: &Path, timeout: Duration) -> Vec<u16> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let ports: Vec<u16> = text
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            if !ports.is_empty() {
+                return ports;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no port file {} in time",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (released before use; tests tolerate the race).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One FE and N BEs.
+pub struct TestCluster {
+    pub dir: tempfile::TempDir,
+    pub fe: Option<ChildGuard>,
+    pub bes: Vec<Option<ChildGuard>>,
+    pub be_ports: Vec<u16>,
+    pub query_port: u16,
+    pub http_port: u16,
+    fe_starts: u32,
+}
+
+impl TestCluster {
+    /// Starts `backends` BEs and an FE that registers them, and waits until the
+    /// FE reports every BE alive.
+    pub async fn start(backends: usize) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut bes = Vec::new();
+        let mut be_ports = Vec::new();
+        for i in 0..backends {
+            let port_file = dir.path().join(format!("be{i}.port"));
+            let args = vec![
+                "--data-dir".into(),
+                dir.path().join(format!("be{i}")).display().to_string(),
+                "--be-port".into(),
+                "0".into(),
+                "--port-file".into(),
+                port_file.display().to_string(),
+            ];
+            bes.push(Some(spawn(
+                BE_BIN,
+                &args,
+                &dir.path().join(format!("be{i}.log")),
+            )));
+            be_ports.push(read_port_file(&port_file, Duration::from_secs(30))[0]);
+        }
+        let mut cluster = Self {
+            dir,
+            fe: None,
+            bes,
+            be_ports,
+            query_port: 0,
+            http_port: 0,
+            fe_starts: 0,
+        };
+        cluster.start_fe(0, 0).await;
+        cluster.wait_backends_alive(backends).await;
+        cluster
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Starts (or restarts) the FE; port 0 picks fresh ports.
+    pub async fn start_fe(&mut self, query_port: u16, http_port: u16) {
+        let port_file = self.path().join("fe.port");
+        let _ = std::fs::remove_file(&port_file);
+        let mut args = vec![
+            "--data-dir".into(),
+            self.path().join("fe").display().to_string(),
+            "--query-port".into(),
+            query_port.to_string(),
+            "--http-port".into(),
+            http_port.to_string(),
+            "--port-file".into(),
+            port_file.display().to_string(),
+        ];
+        for port in &self.be_ports {
+            args.extend(["--backend".into(), format!("127.0.0.1:{port}")]);
+        }
+        self.fe_starts += 1;
+        let log = self.path().join(format!("fe.{}.log", self.fe_starts));
+        self.fe = Some(spawn(FE_BIN, &args, &log));
+        let ports = read_port_file(&port_file, Duration::from_secs(30));
+        self.query_port = ports[0];
+        self.http_port = ports[1];
+        self.wait_mysql().await;
+    }
+
+    async fn wait_mysql(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(mut c) = mysql_async::Conn::new(self.opts()).await
+                && c.query_drop("SELECT 1").await.is_ok()
+            {
+                let _ = c.disconnect().await;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "FE did not accept MySQL connections"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until SHOW BACKENDS reports `n` alive backends.
+    pub async fn wait_backends_alive(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.alive_backends().await == n {
+                return;
+            }
+            assert!(Instant::now() < deadline, "backends did not become alive");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Number of rows of SHOW BACKENDS with Alive = true.
+    pub async fn alive_backends(&self) -> usize {
+        let Ok(mut c) = mysql_async::Conn::new(self.opts()).await else {
+            return 0;
+        };
+        let rows: Vec<mysql_async::Row> = c.query("SHOW BACKENDS").await.unwrap_or_default();
+        rows.iter()
+            .filter(|r| r.get::<String, _>("Alive").as_deref() == Some("true"))
+            .count()
+    }
+
+    pub fn opts(&self) -> mysql_async::Opts {
+        mysql_async::OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(self.query_port)
+            .user(Some("root"))
+            .prefer_socket(false)
+            .into()
+    }
+
+    pub async fn conn(&self) -> mysql_async::Conn {
+        mysql_async::Conn::new(self.opts()).await.expect("connect")
+    }
+
+    /// `kill -9` the FE.
+    pub fn kill_fe(&mut self) {
+        if let Some(mut fe) = self.fe.take() {
+            fe.signal(libc::SIGKILL);
+            fe.wait_exit(Duration::from_secs(10))
+                .expect("FE did not die");
+        }
+    }
+
+    /// SIGTERM the FE and wait for a clean exit.
+    pub fn stop_fe(&mut self) {
+        if let Some(mut fe) = self.fe.take() {
+            fe.signal(libc::SIGTERM);
+            let status = fe
+                .wait_exit(Duration::from_secs(15))
+                .expect("FE did not stop on SIGTERM");
+            assert!(status.success(), "FE exited with {status}");
+        }
+    }
+
+    /// `kill -9` a BE.
+    pub fn kill_be(&mut self, i: usize) {
+        if let Some(mut be) = self.bes[i].take() {
+            be.signal(libc::SIGKILL);
+            be.wait_exit(Duration::from_secs(10))
+                .expect("BE did not die");
+        }
+    }
+}
