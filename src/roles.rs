@@ -72,10 +72,8 @@ where
 /// Resolves when SIGINT or SIGTERM arrives.
 pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
         // Without signal handlers, run until killed.
         std::future::pending::<()>().await;
         return;
@@ -113,19 +111,10 @@ pub async fn run_fe(args: FeArgs) -> Result<(), String> {
             config.listen_host, config.query_port, config.http_port
         )
     })?;
-    let query = listeners
-        .query
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .port();
-    let http = listeners
-        .http
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .port();
+    let query = listeners.query.local_addr().map_err(|e| e.to_string())?.port();
+    let http = listeners.http.local_addr().map_err(|e| e.to_string())?.port();
     if !args.backends.is_empty() {
-        fe::register_backends(&config, &args.data_dir, &args.backends)
-            .map_err(|e| e.to_string())?;
+        fe::register_backends(&config, &args.data_dir, &args.backends).map_err(|e| e.to_string())?;
     }
     if let Some(path) = &args.port_file {
         write_port_file(path, &format!("{query} {http}\n"))?;
@@ -146,12 +135,9 @@ pub async fn run_be(args: BeArgs) -> Result<(), String> {
         tracing::warn!("{w}");
     }
     let root = be::storage_root(&config, &args.data_dir);
-    let listener = be::bind(&config).await.map_err(|e| {
-        format!(
-            "cannot listen on {}:{}: {e}",
-            config.listen_host, config.be_port
-        )
-    })?;
+    let listener = be::bind(&config)
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.listen_host, config.be_port))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     if let Some(path) = &args.port_file {
         write_port_file(path, &format!("{port}\n"))?;

@@ -50,25 +50,21 @@ struct State {
 const STATE_VERSION: u32 = 1;
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn load_state(path: &Path, backends: usize) -> Result<State, String> {
     let mut state = match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice::<State>(&bytes)
-            .map_err(|e| format!("{}: {e}", path.display()))?,
+        Ok(bytes) => {
+            serde_json::from_slice::<State>(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+        }
         Err(_) => State {
             format_version: STATE_VERSION,
             be_ports: Vec::new(),
         },
     };
     if state.format_version > STATE_VERSION {
-        return Err(format!(
-            "{} was written by a newer Starling",
-            path.display()
-        ));
+        return Err(format!("{} was written by a newer Starling", path.display()));
     }
     while state.be_ports.len() < backends {
         state.be_ports.push(free_port().map_err(|e| e.to_string())?);
@@ -86,10 +82,7 @@ fn spawn(exe: &Path, args: &[String], log: &Path) -> Result<Child, String> {
         .map_err(|e| format!("{}: {e}", log.display()))?;
     let stderr = file.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(file)
-        .stderr(stderr);
+    cmd.args(args).stdin(Stdio::null()).stdout(file).stderr(stderr);
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
@@ -153,11 +146,10 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
     let data = &args.data_dir;
     let logs = data.join("log");
     std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
-    let conf_dir = args.conf_dir.clone().or_else(|| {
-        Path::new("conf/fe.conf")
-            .exists()
-            .then(|| PathBuf::from("conf"))
-    });
+    let conf_dir = args
+        .conf_dir
+        .clone()
+        .or_else(|| Path::new("conf/fe.conf").exists().then(|| PathBuf::from("conf")));
     let state = load_state(&data.join("standalone.json"), args.backends)?;
 
     let mut children: Vec<(String, Child)> = Vec::new();

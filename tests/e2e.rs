@@ -41,10 +41,7 @@ slt_tests! {
 }
 
 async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {
-    let rows: Vec<mysql_async::Row> = conn
-        .query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let rows: Vec<mysql_async::Row> = conn.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     rows.into_iter()
         .map(|r| {
             (0..r.len())
@@ -107,15 +104,12 @@ async fn catalog_survives_clean_restart_and_kill_9() {
         .max()
         .unwrap();
     assert!(
-        later
-            .iter()
-            .all(|r| r[0].parse::<u64>().unwrap() > max_before),
+        later.iter().all(|r| r[0].parse::<u64>().unwrap() > max_before),
         "{later:?}"
     );
     let rows = query_strings(&mut c, "SHOW TABLET FROM keep.sales").await;
     let mut replica_ids: Vec<u64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
-    let tablet_ids: std::collections::BTreeSet<u64> =
-        rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    let tablet_ids: std::collections::BTreeSet<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
     replica_ids.sort();
     replica_ids.dedup();
     assert_eq!(replica_ids.len(), rows.len(), "replica ids must be unique");
@@ -136,10 +130,7 @@ async fn tablets_live_on_distinct_backends_and_disk() {
     assert_eq!(rows.len(), 2 * 3, "2 buckets x 3 replicas");
     let mut per_tablet = std::collections::BTreeMap::<String, Vec<String>>::new();
     for r in &rows {
-        per_tablet
-            .entry(r[0].clone())
-            .or_default()
-            .push(r[2].clone());
+        per_tablet.entry(r[0].clone()).or_default().push(r[2].clone());
     }
     for (tablet, mut bes) in per_tablet.clone() {
         bes.sort();
@@ -192,9 +183,11 @@ async fn killed_backend_turns_not_alive_and_limits_replication() {
         ),
         "{text}"
     );
-    c.query_drop("CREATE TABLE d.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '2')")
-        .await
-        .unwrap();
+    c.query_drop(
+        "CREATE TABLE d.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '2')",
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,10 +215,7 @@ async fn mariadb_cli_batch_session() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("Tables_in_cli\nt\n"), "{stdout}");
-    assert!(
-        stdout.contains("k\tint(11)\tYES\ttrue\tNULL\t\n"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("k\tint(11)\tYES\ttrue\tNULL\t\n"), "{stdout}");
     assert!(
         stdout.contains("v\tvarchar(65533)\tYES\ttrue\tNULL\t\n"),
         "{stdout}"
@@ -248,24 +238,11 @@ async fn mariadb_cli_batch_session() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Tables_in_cli\nt\n");
     // Errors carry StarRocks' errno and SQLSTATE.
     let out = Command::new("mariadb")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-P",
-            &port,
-            "-u",
-            "root",
-            "-e",
-            "USE nowhere",
-        ])
+        .args(["-h", "127.0.0.1", "-P", &port, "-u", "root", "-e", "USE nowhere"])
         .output()
         .unwrap();
     assert_eq!(
@@ -296,9 +273,7 @@ async fn python_clients_pymysql_and_sqlalchemy() {
 async fn passwords_are_checked() {
     let cluster = TestCluster::start(1).await;
     let mut c = cluster.conn().await;
-    c.query_drop("SET PASSWORD = PASSWORD('s3cret')")
-        .await
-        .unwrap();
+    c.query_drop("SET PASSWORD = PASSWORD('s3cret')").await.unwrap();
     drop(c);
     assert!(
         mysql_async::Conn::new(cluster.opts()).await.is_err(),

@@ -66,10 +66,7 @@ pub fn read_port_file(path: &Path, timeout: Duration) -> Vec<u16> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(text) = std::fs::read_to_string(path) {
-            let ports: Vec<u16> = text
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect();
+            let ports: Vec<u16> = text.split_whitespace().filter_map(|p| p.parse().ok()).collect();
             if !ports.is_empty() {
                 return ports;
             }
@@ -119,11 +116,7 @@ impl TestCluster {
                 "--port-file".into(),
                 port_file.display().to_string(),
             ];
-            bes.push(Some(spawn(
-                BE_BIN,
-                &args,
-                &dir.path().join(format!("be{i}.log")),
-            )));
+            bes.push(Some(spawn(BE_BIN, &args, &dir.path().join(format!("be{i}.log")))));
             be_ports.push(read_port_file(&port_file, Duration::from_secs(30))[0]);
         }
         let mut cluster = Self {
@@ -179,10 +172,7 @@ impl TestCluster {
                 let _ = c.disconnect().await;
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "FE did not accept MySQL connections"
-            );
+            assert!(Instant::now() < deadline, "FE did not accept MySQL connections");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -227,8 +217,7 @@ impl TestCluster {
     pub fn kill_fe(&mut self) {
         if let Some(mut fe) = self.fe.take() {
             fe.signal(libc::SIGKILL);
-            fe.wait_exit(Duration::from_secs(10))
-                .expect("FE did not die");
+            fe.wait_exit(Duration::from_secs(10)).expect("FE did not die");
         }
     }
 
@@ -247,8 +236,7 @@ impl TestCluster {
     pub fn kill_be(&mut self, i: usize) {
         if let Some(mut be) = self.bes[i].take() {
             be.signal(libc::SIGKILL);
-            be.wait_exit(Duration::from_secs(10))
-                .expect("BE did not die");
+            be.wait_exit(Duration::from_secs(10)).expect("BE did not die");
         }
     }
 }

@@ -94,9 +94,7 @@ impl pb::backend_server::Backend for BackendService {
         request: Request<pb::DropTabletRequest>,
     ) -> Result<Response<pb::DropTabletResponse>, Status> {
         let tablet_id = request.into_inner().tablet_id;
-        let existed = self
-            .blocking(move |store| store.drop_tablet(tablet_id))
-            .await?;
+        let existed = self.blocking(move |store| store.drop_tablet(tablet_id)).await?;
         tracing::debug!(tablet_id, existed, "tablet dropped");
         Ok(Response::new(pb::DropTabletResponse { existed }))
     }

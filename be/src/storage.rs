@@ -100,9 +100,7 @@ impl TabletStore {
             }
             return Ok(());
         }
-        let dir = self
-            .tablet_dir(meta.tablet_id)
-            .join(meta.schema_hash.to_string());
+        let dir = self.tablet_dir(meta.tablet_id).join(meta.schema_hash.to_string());
         std::fs::create_dir_all(&dir)?;
         let body = serde_json::to_vec_pretty(meta).map_err(|e| BeError::CorruptMeta {
             path: dir.display().to_string(),
@@ -123,11 +121,10 @@ impl TabletStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let meta: TabletMeta =
-            serde_json::from_slice(&bytes).map_err(|e| BeError::CorruptMeta {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        let meta: TabletMeta = serde_json::from_slice(&bytes).map_err(|e| BeError::CorruptMeta {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
         if meta.format_version > TABLET_META_VERSION {
             return Err(BeError::CorruptMeta {
                 path: path.display().to_string(),

@@ -31,9 +31,7 @@ impl State {
 
     /// A database by name.
     pub fn database(&self, name: &str) -> Option<&Database> {
-        self.db_by_name
-            .get(name)
-            .and_then(|id| self.databases.get(id))
+        self.db_by_name.get(name).and_then(|id| self.databases.get(id))
     }
 
     /// A database by id.
@@ -112,8 +110,7 @@ impl State {
                 self.backends.remove(&id);
             }
             Change::PutUser(user) => {
-                self.users
-                    .insert((user.name.clone(), user.host.clone()), user);
+                self.users.insert((user.name.clone(), user.host.clone()), user);
             }
             Change::DeleteUser { name, host } => {
                 self.users.remove(&(name, host));

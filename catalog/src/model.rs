@@ -53,11 +53,10 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decodes a record written by this or an older format version.
 pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, CatalogError> {
-    let versioned: Versioned<T> =
-        serde_json::from_slice(bytes).map_err(|e| CatalogError::Corrupt {
-            key: key.to_string(),
-            reason: e.to_string(),
-        })?;
+    let versioned: Versioned<T> = serde_json::from_slice(bytes).map_err(|e| CatalogError::Corrupt {
+        key: key.to_string(),
+        reason: e.to_string(),
+    })?;
     if versioned.v > FORMAT_VERSION || versioned.v == 0 {
         return Err(CatalogError::UnsupportedVersion {
             key: key.to_string(),

@@ -45,12 +45,10 @@ impl Store {
     }
 
     fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, CatalogError> {
-        self.db
-            .cf_handle(name)
-            .ok_or_else(|| CatalogError::Corrupt {
-                key: name.to_string(),
-                reason: "column family missing".to_string(),
-            })
+        self.db.cf_handle(name).ok_or_else(|| CatalogError::Corrupt {
+            key: name.to_string(),
+            reason: "column family missing".to_string(),
+        })
     }
 
     /// Reads one value.

@@ -2,8 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use catalog::{
-    Backend, Catalog, CatalogError, Change, ColumnType, Database, KeyPart, PartitionKey, Table,
-    User,
+    Backend, Catalog, CatalogError, Change, ColumnType, Database, KeyPart, PartitionKey, Table, User,
 };
 
 fn db(id: u64, name: &str) -> Database {
@@ -56,13 +55,7 @@ fn failed_update_writes_nothing() {
     assert!(result.is_err());
     assert!(catalog.read().database("x").is_none());
     drop(catalog);
-    assert!(
-        Catalog::open(dir.path())
-            .unwrap()
-            .read()
-            .database("x")
-            .is_none()
-    );
+    assert!(Catalog::open(dir.path()).unwrap().read().database("x").is_none());
 }
 
 #[test]
@@ -108,13 +101,9 @@ fn version_one_records_still_decode() {
 
 #[test]
 fn newer_format_versions_are_refused() {
-    let err =
-        catalog::model::decode::<Database>("db", br#"{"v":99,"id":1,"name":"x","created_ms":0}"#)
-            .unwrap_err();
-    assert!(matches!(
-        err,
-        CatalogError::UnsupportedVersion { found: 99, .. }
-    ));
+    let err = catalog::model::decode::<Database>("db", br#"{"v":99,"id":1,"name":"x","created_ms":0}"#)
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::UnsupportedVersion { found: 99, .. }));
 }
 
 #[test]

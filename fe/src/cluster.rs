@@ -84,11 +84,7 @@ impl Cluster {
 
     /// Liveness of one backend.
     pub fn status(&self, backend_id: u64) -> BackendStatus {
-        self.status
-            .read()
-            .get(&backend_id)
-            .cloned()
-            .unwrap_or_default()
+        self.status.read().get(&backend_id).cloned().unwrap_or_default()
     }
 
     /// Registered backends whose last heartbeat succeeded, by id.
@@ -106,10 +102,7 @@ impl Cluster {
     pub async fn heartbeat_all(&self) {
         let (backends, cluster_id) = {
             let state = self.catalog.read();
-            (
-                state.backends().cloned().collect::<Vec<_>>(),
-                state.cluster_id(),
-            )
+            (state.backends().cloned().collect::<Vec<_>>(), state.cluster_id())
         };
         let mut tasks = Vec::new();
         for be in backends {

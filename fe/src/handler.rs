@@ -21,11 +21,7 @@ pub use database::use_database;
 
 /// Runs every statement of `sql` in order and returns one outcome per statement
 /// run; execution stops at the first error (as MySQL does for multi-statements).
-pub async fn execute_sql(
-    fe: &Fe,
-    session: &mut Session,
-    sql: &str,
-) -> Vec<Result<Output, FeError>> {
+pub async fn execute_sql(fe: &Fe, session: &mut Session, sql: &str) -> Vec<Result<Output, FeError>> {
     let pieces = parser::split_statements(sql);
     if pieces.is_empty() {
         return vec![Err(FeError::Syntax(
@@ -126,9 +122,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             name,
             force,
         } => table::drop(fe, session, &name, if_exists, force).await,
-        S::TruncateTable { name, partitions } => {
-            table::truncate(fe, session, &name, &partitions).await
-        }
+        S::TruncateTable { name, partitions } => table::truncate(fe, session, &name, &partitions).await,
         S::AlterTable { name, op } => alter::alter_table(fe, session, &name, op).await,
         S::ShowTables {
             full,
@@ -136,11 +130,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             filter,
         } => show::tables(fe, session, full, database.as_deref(), filter.as_ref()),
         S::ShowCreateTable { name } => show::create_table(fe, session, &name),
-        S::ShowColumns {
-            full,
-            table,
-            filter,
-        } => show::columns(fe, session, &table, full, filter.as_ref()),
+        S::ShowColumns { full, table, filter } => show::columns(fe, session, &table, full, filter.as_ref()),
         S::Describe { table, all } => show::describe(fe, session, &table, all),
         S::ShowPartitions { table, temporary } => show::partitions(fe, session, &table, temporary),
         S::ShowTablet { table, partitions } => show::tablets(fe, session, &table, &partitions),
@@ -148,9 +138,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::ShowBackends => system::show_backends(fe),
         S::ShowFrontends => system::show_frontends(fe),
         S::AlterSystem(op) => system::alter_system(fe, op).await,
-        S::ShowVariables { scope, filter } => {
-            set::show_variables(fe, session, scope, filter.as_ref())
-        }
+        S::ShowVariables { scope, filter } => set::show_variables(fe, session, scope, filter.as_ref()),
         S::ShowStatus { filter, .. } => set::show_status(fe, filter.as_ref()),
         S::ShowWarnings { errors, limit } => show::warnings(session, errors, limit),
         S::ShowProcesslist { full } => show::processlist(fe, full),
@@ -160,21 +148,14 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::Set(assignments) => set::set(fe, session, assignments),
         S::SetNames { .. } => Ok(Output::ok()),
         S::SetPassword { user, password } => set::set_password(fe, session, user, password),
-        S::Kill {
-            query,
-            connection_id,
-        } => set::kill(fe, connection_id, query),
+        S::Kill { query, connection_id } => set::kill(fe, connection_id, query),
         S::Begin | S::Commit | S::Rollback => Ok(Output::ok()),
         S::Query(text) => query::select(fe, session, &text),
     }
 }
 
 /// The database a statement means: the one it names, else the session's.
-pub(crate) fn resolve_db(
-    fe: &Fe,
-    session: &Session,
-    named: Option<&str>,
-) -> Result<Database, FeError> {
+pub(crate) fn resolve_db(fe: &Fe, session: &Session, named: Option<&str>) -> Result<Database, FeError> {
     let name = match named {
         Some(n) => n,
         None => session.database.as_deref().ok_or_else(FeError::no_db)?,

@@ -10,11 +10,7 @@ use tokio::net::TcpListener;
 use crate::Fe;
 
 /// Serves HTTP until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
-    fe: Arc<Fe>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) {
+pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Output = ()> + Send + 'static) {
     let app = Router::new().route(
         "/api/health",
         get(move || {
@@ -31,10 +27,7 @@ pub async fn serve(
             }
         }),
     );
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         tracing::error!(error = %e, "http server failed");
     }
 }

@@ -170,11 +170,7 @@ pub async fn run(
 
 /// Registers backends (`host:port`) that are not registered yet. Used by the
 /// standalone launcher before the FE starts serving; idempotent.
-pub fn register_backends(
-    config: &FeConfig,
-    data_dir: &Path,
-    addresses: &[String],
-) -> Result<(), FeError> {
+pub fn register_backends(config: &FeConfig, data_dir: &Path, addresses: &[String]) -> Result<(), FeError> {
     let meta = meta_dir(config, data_dir);
     std::fs::create_dir_all(&meta)
         .map_err(|e| FeError::Internal(format!("cannot create {}: {e}", meta.display())))?;
@@ -185,11 +181,7 @@ pub fn register_backends(
                 .rsplit_once(':')
                 .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
                 .ok_or_else(|| FeError::common(format!("Invalid host port format: {address}")))?;
-            if txn
-                .state()
-                .backends()
-                .any(|b| b.host == host && b.port == port)
-            {
+            if txn.state().backends().any(|b| b.host == host && b.port == port) {
                 continue;
             }
             let id = txn.next_id();

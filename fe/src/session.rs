@@ -111,11 +111,7 @@ impl Connections {
 
     /// A copy of every live connection's info.
     pub fn list(&self) -> Vec<ConnInfo> {
-        self.live
-            .lock()
-            .values()
-            .map(|i| i.lock().clone())
-            .collect()
+        self.live.lock().values().map(|i| i.lock().clone()).collect()
     }
 
     /// Whether a connection id is live.

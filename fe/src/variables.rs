@@ -122,11 +122,7 @@ pub fn unknown(name: &str) -> FeError {
         .map(|v| (edit_distance(&lower, v.name), v.name))
         .collect();
     ranked.sort();
-    let similar: Vec<_> = ranked
-        .iter()
-        .take(3)
-        .map(|(_, n)| format!("'{n}'"))
-        .collect();
+    let similar: Vec<_> = ranked.iter().take(3).map(|(_, n)| format!("'{n}'")).collect();
     FeError::analysis_code(
         ErrorCode::UnknownSystemVariable,
         format!(
@@ -155,10 +151,7 @@ pub fn normalize(def: &VarDef, value: &str) -> Result<String, FeError> {
     let wrong = || {
         FeError::analysis_code(
             ErrorCode::WrongValueForVar,
-            format!(
-                "Variable '{}' can't be set to the value of '{value}'",
-                def.name
-            ),
+            format!("Variable '{}' can't be set to the value of '{value}'", def.name),
         )
     };
     match def.kind {
@@ -179,9 +172,7 @@ pub fn normalize(def: &VarDef, value: &str) -> Result<String, FeError> {
 /// The typed value `SELECT @@x` returns.
 pub fn select_value(def: &VarDef, text: &str) -> Value {
     match def.kind {
-        Int => text
-            .parse::<i64>()
-            .map_or(Value::Text(text.into()), Value::Int),
+        Int => text.parse::<i64>().map_or(Value::Text(text.into()), Value::Int),
         Bool => Value::Int(i64::from(text == "true")),
         Text => Value::Text(text.into()),
     }

@@ -17,8 +17,8 @@ pub use set::{PasswordValue, SetAssignment, SetScope, SetValue, UserIdent};
 pub use show::{ShowFilter, VarScope};
 pub use system::AlterSystemOp;
 pub use table::{
-    AlterTableOp, ColumnDef, CreateTable, DefaultValue, DistributionDesc, KeysDesc, KeysKind,
-    PartitionDesc, PartitionValue, RangePartition, RangeValues, TableName,
+    AlterTableOp, ColumnDef, CreateTable, DefaultValue, DistributionDesc, KeysDesc, KeysKind, PartitionDesc,
+    PartitionValue, RangePartition, RangeValues, TableName,
 };
 pub use types::{DataType, Literal, STRING_LENGTH};
 
@@ -282,11 +282,7 @@ impl fmt::Display for Statement {
             Statement::ShowCreateDatabase { name } => {
                 write!(f, "SHOW CREATE DATABASE {}", Ident(name))
             }
-            Statement::ShowColumns {
-                full,
-                table,
-                filter,
-            } => write!(
+            Statement::ShowColumns { full, table, filter } => write!(
                 f,
                 "SHOW {}COLUMNS FROM {table}{}",
                 flag(*full, "FULL "),
@@ -317,11 +313,7 @@ impl fmt::Display for Statement {
                 write!(f, "SHOW {scope} STATUS{}", Filter(filter))
             }
             Statement::ShowWarnings { errors, limit } => {
-                f.write_str(if *errors {
-                    "SHOW ERRORS"
-                } else {
-                    "SHOW WARNINGS"
-                })?;
+                f.write_str(if *errors { "SHOW ERRORS" } else { "SHOW WARNINGS" })?;
                 if let Some(n) = limit {
                     write!(f, " LIMIT {n}")?;
                 }
@@ -361,10 +353,7 @@ impl fmt::Display for Statement {
                 }
                 write!(f, "= {password}")
             }
-            Statement::Kill {
-                query,
-                connection_id,
-            } => write!(
+            Statement::Kill { query, connection_id } => write!(
                 f,
                 "KILL {} {connection_id}",
                 if *query { "QUERY" } else { "CONNECTION" }

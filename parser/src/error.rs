@@ -279,10 +279,7 @@ mod tests {
             "Getting syntax error. Detail message: nope."
         );
         let sql = "SELECT\n  1 x";
-        assert!(
-            e.render_with_source(sql)
-                .ends_with("\n  |   1 x\n  |      ^")
-        );
+        assert!(e.render_with_source(sql).ends_with("\n  |   1 x\n  |      ^"));
     }
 
     #[test]

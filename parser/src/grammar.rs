@@ -21,11 +21,7 @@ use crate::lex;
 use common::{PResult, fail, kw, punct};
 
 /// Parses `text`, a single statement found at byte `base` of `full`.
-pub(crate) fn parse_statement(
-    full: &str,
-    base: usize,
-    text: &str,
-) -> Result<Statement, ParseError> {
+pub(crate) fn parse_statement(full: &str, base: usize, text: &str) -> Result<Statement, ParseError> {
     error::reset(text.len());
     match statement(text) {
         Ok((rest, stmt)) => {
@@ -69,10 +65,8 @@ fn statement(i: &str) -> PResult<'_, Statement> {
 /// `SELECT`, `WITH`, `VALUES` or `(`: kept as raw text for the FE.
 fn query(i: &str) -> PResult<'_, Statement> {
     let s = lex::skip_ws(i);
-    let starts = kw("SELECT")(s).is_ok()
-        || kw("WITH")(s).is_ok()
-        || kw("VALUES")(s).is_ok()
-        || punct("(")(s).is_ok();
+    let starts =
+        kw("SELECT")(s).is_ok() || kw("WITH")(s).is_ok() || kw("VALUES")(s).is_ok() || punct("(")(s).is_ok();
     if !starts {
         return fail(s, Expected::Keyword("SELECT"));
     }
@@ -87,8 +81,7 @@ mod tests {
 
     #[test]
     fn set_scope_keyword_carries_over() {
-        let Statement::Set(a) = parse_one("SET GLOBAL a = 1, b = 2, @@c = 3, d = 4").unwrap()
-        else {
+        let Statement::Set(a) = parse_one("SET GLOBAL a = 1, b = 2, @@c = 3, d = 4").unwrap() else {
             panic!("not a SET");
         };
         let scopes: Vec<SetScope> = a.iter().map(|x| x.scope).collect();
@@ -138,8 +131,7 @@ mod tests {
 
     #[test]
     fn batch_partitions_are_refused_without_position() {
-        let add =
-            parse_one("ALTER TABLE t ADD PARTITION p VALUES LESS THAN (1) DISTRIBUTED BY RANDOM; ");
+        let add = parse_one("ALTER TABLE t ADD PARTITION p VALUES LESS THAN (1) DISTRIBUTED BY RANDOM; ");
         assert!(add.is_ok());
         let err = parse_one(
             "CREATE TABLE t (k DATE) PARTITION BY RANGE (k) (PARTITION p1 VALUES LESS THAN ('x'), \

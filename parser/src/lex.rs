@@ -45,13 +45,7 @@ pub(crate) fn next_token(s: &str) -> Option<(TokKind, usize)> {
         (TokKind::Comment, len)
     } else if c == '\'' || c == '"' || c == '`' {
         let (len, terminated) = scan_quoted(s, c);
-        (
-            TokKind::Quoted {
-                quote: c,
-                terminated,
-            },
-            len,
-        )
+        (TokKind::Quoted { quote: c, terminated }, len)
     } else if c.is_ascii_digit() {
         scan_number(s)
     } else if c.is_alphabetic() || c == '_' {
@@ -98,12 +92,7 @@ fn scan_quoted(s: &str, quote: char) -> (usize, bool) {
 /// Scans a number; a digit run glued to letters (`1a`) is treated as a word.
 fn scan_number(s: &str) -> (TokKind, usize) {
     let bytes = s.as_bytes();
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
+    let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
     let mut i = digits(0);
     if bytes.get(i) == Some(&b'.') {
         i += 1 + digits(i + 1);

@@ -50,9 +50,7 @@ fn run_family(family: &str, expect_errors: bool) {
                         Ok(again) => problems.push(format!(
                             "round trip changed the AST:\n{printed}\n{stmt:?}\n{again:?}"
                         )),
-                        Err(e) => {
-                            problems.push(format!("printed SQL does not parse:\n{printed}\n{e}"))
-                        }
+                        Err(e) => problems.push(format!("printed SQL does not parse:\n{printed}\n{e}")),
                     }
                 }
             }

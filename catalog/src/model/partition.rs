@@ -31,10 +31,7 @@ impl KeyPart {
                 .parse()
                 .map_err(|_| format!("Invalid number format: {text}"))?;
             if v < lo || v > hi {
-                return Err(format!(
-                    "Number out of range[{text}]. type: {}",
-                    ty.short_name()
-                ));
+                return Err(format!("Number out of range[{text}]. type: {}", ty.short_name()));
             }
             // The type minimum is how StarRocks spells "no lower bound".
             return Ok(if v == lo { Self::Min } else { Self::Int(v) });
@@ -128,19 +125,8 @@ struct RangeEnd<'a>(&'a PartitionKey, &'a [ColumnType]);
 impl fmt::Display for RangeEnd<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<_> = self.1.iter().map(|t| t.short_name()).collect();
-        let keys: Vec<_> = self
-            .0
-            .0
-            .iter()
-            .zip(self.1)
-            .map(|(k, t)| k.literal(t))
-            .collect();
-        write!(
-            f,
-            "types: [{}]; keys: [{}]; ",
-            names.join(", "),
-            keys.join(", ")
-        )
+        let keys: Vec<_> = self.0.0.iter().zip(self.1).map(|(k, t)| k.literal(t)).collect();
+        write!(f, "types: [{}]; keys: [{}]; ", names.join(", "), keys.join(", "))
     }
 }
 

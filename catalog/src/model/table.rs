@@ -153,16 +153,12 @@ pub struct Table {
 impl Table {
     /// A column by name (case-insensitive, as StarRocks resolves columns).
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// A partition by name (case-insensitive, as StarRocks resolves partitions).
     pub fn partition(&self, name: &str) -> Option<&Partition> {
-        self.partitions
-            .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name))
+        self.partitions.iter().find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     /// Replicas per tablet for new partitions.

@@ -8,11 +8,7 @@ use crate::error::{ErrorCode, FeError};
 
 /// Converts literal values to a key for the partition column types, padding
 /// missing trailing columns with `pad` (StarRocks allows short keys).
-fn key(
-    values: &[PartitionValue],
-    types: &[ColumnType],
-    pad: KeyPart,
-) -> Result<PartitionKey, FeError> {
+fn key(values: &[PartitionValue], types: &[ColumnType], pad: KeyPart) -> Result<PartitionKey, FeError> {
     if values.len() > types.len() {
         return Err(FeError::analysis(format!(
             "Partition values number is more than partition column number: {}",
@@ -24,9 +20,7 @@ fn key(
         let part = match values.get(i) {
             None => pad.clone(),
             Some(PartitionValue::MaxValue) => KeyPart::Max,
-            Some(PartitionValue::Value(text)) => {
-                KeyPart::parse(ty, text).map_err(FeError::analysis)?
-            }
+            Some(PartitionValue::Value(text)) => KeyPart::parse(ty, text).map_err(FeError::analysis)?,
         };
         parts.push(part);
     }
@@ -104,10 +98,7 @@ mod tests {
         assert_eq!(c.lower, a.upper);
         // Declared out of order: fits between a and c? No: c already covers it.
         let err = new_range(&lt("2020-03-01"), &types, &[&a, &c]).unwrap_err();
-        assert!(
-            err.to_string().contains("is intersected with range"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("is intersected with range"), "{err}");
     }
 
     #[test]

@@ -16,11 +16,7 @@ pub fn dq(text: &str) -> String {
 }
 
 fn ident_list(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| ident(n))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| ident(n)).collect::<Vec<_>>().join(", ")
 }
 
 /// Renders the `Create Table` column of `SHOW CREATE TABLE`.
@@ -37,9 +33,7 @@ pub fn render(table: &Table) -> String {
                 Some(ColumnDefault::Value(v)) => {
                     let _ = write!(line, " DEFAULT {}", dq(v));
                 }
-                Some(ColumnDefault::CurrentTimestamp) => {
-                    line.push_str(" DEFAULT CURRENT_TIMESTAMP")
-                }
+                Some(ColumnDefault::CurrentTimestamp) => line.push_str(" DEFAULT CURRENT_TIMESTAMP"),
                 None => {}
             }
             let _ = write!(line, " COMMENT {}", dq(&c.comment));

@@ -99,11 +99,7 @@ pub fn column_type(ty: &DataType) -> Result<ColumnType, FeError> {
     })
 }
 
-fn default_value(
-    d: &DefaultValue,
-    column: &str,
-    nullable: bool,
-) -> Result<Option<ColumnDefault>, FeError> {
+fn default_value(d: &DefaultValue, column: &str, nullable: bool) -> Result<Option<ColumnDefault>, FeError> {
     Ok(match d {
         DefaultValue::Literal(Literal::Null) => {
             if !nullable {
@@ -138,9 +134,7 @@ pub fn analyze(
     if let Some(engine) = &stmt.engine
         && !engine.eq_ignore_ascii_case("olap")
     {
-        return Err(FeError::analysis(format!(
-            "Unknown storage engine '{engine}'"
-        )));
+        return Err(FeError::analysis(format!("Unknown storage engine '{engine}'")));
     }
     if stmt.columns.is_empty() {
         return Err(FeError::analysis("A table must have at least 1 column"));
@@ -163,10 +157,7 @@ pub fn analyze(
     // Columns.
     let mut columns: Vec<Column> = Vec::with_capacity(stmt.columns.len());
     for (i, def) in stmt.columns.iter().enumerate() {
-        if columns
-            .iter()
-            .any(|c| c.name.eq_ignore_ascii_case(&def.name))
-        {
+        if columns.iter().any(|c| c.name.eq_ignore_ascii_case(&def.name)) {
             return Err(FeError::analysis_code(
                 ErrorCode::DupFieldName,
                 format!("Duplicate column name '{}'", def.name),
@@ -208,13 +199,8 @@ pub fn analyze(
     }
     // Keys must exist and be an ordered prefix of the schema.
     for (i, key) in key_names.iter().enumerate() {
-        let Some(pos) = columns
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(key))
-        else {
-            return Err(FeError::analysis(format!(
-                "Key column({key}) doesn't exist"
-            )));
+        let Some(pos) = columns.iter().position(|c| c.name.eq_ignore_ascii_case(key)) else {
+            return Err(FeError::analysis(format!("Key column({key}) doesn't exist")));
         };
         if pos != i {
             return Err(FeError::analysis(
@@ -233,10 +219,8 @@ pub fn analyze(
     }
     let table_name = stmt.name.table.clone();
     let properties = analyze_properties(&stmt.properties, kind, default_replication_num)?;
-    let distribution =
-        analyze_distribution(stmt.distribution.as_ref(), kind, &columns, alive_backends)?;
-    let (partitioning, partitions) =
-        analyze_partitions(stmt.partition.as_ref(), &columns, &table_name)?;
+    let distribution = analyze_distribution(stmt.distribution.as_ref(), kind, &columns, alive_backends)?;
+    let (partitioning, partitions) = analyze_partitions(stmt.partition.as_ref(), &columns, &table_name)?;
     let table = Table {
         id: 0,
         db_id,
@@ -285,10 +269,7 @@ fn analyze_properties(
     props.insert("compression".to_string(), "LZ4".to_string());
     props.insert("fast_schema_evolution".to_string(), "true".to_string());
     props.insert("replicated_storage".to_string(), "true".to_string());
-    props.insert(
-        "replication_num".to_string(),
-        default_replication_num.to_string(),
-    );
+    props.insert("replication_num".to_string(), default_replication_num.to_string());
     if kind == KeysKind::Primary {
         props.insert("enable_persistent_index".to_string(), "true".to_string());
     }
@@ -368,10 +349,7 @@ fn analyze_distribution(
                         col.name
                     )));
                 }
-                if matches!(
-                    col.ty,
-                    ColumnType::Float | ColumnType::Double | ColumnType::Json
-                ) {
+                if matches!(col.ty, ColumnType::Float | ColumnType::Double | ColumnType::Json) {
                     return Err(FeError::analysis(format!(
                         "Distribution column[{}] type can not be {}",
                         col.name,
@@ -402,9 +380,7 @@ fn analyze_partitions(
             }],
         )),
         Some(PartitionDesc::List { .. }) => Err(FeError::not_supported("LIST partitioning")),
-        Some(PartitionDesc::Expr(e)) => Err(FeError::not_supported(format!(
-            "Expression partitioning ({e})"
-        ))),
+        Some(PartitionDesc::Expr(e)) => Err(FeError::not_supported(format!("Expression partitioning ({e})"))),
         Some(PartitionDesc::Range {
             columns: cols,
             partitions,
@@ -441,9 +417,7 @@ pub fn plan_ranges(
 ) -> Result<Vec<PartitionPlan>, FeError> {
     let mut plans: Vec<PartitionPlan> = Vec::with_capacity(declared.len());
     for p in declared {
-        let taken = existing
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(&p.name))
+        let taken = existing.iter().any(|(n, _)| n.eq_ignore_ascii_case(&p.name))
             || plans.iter().any(|q| q.name.eq_ignore_ascii_case(&p.name));
         if taken {
             return Err(ranges::duplicate_name(&p.name));

@@ -71,9 +71,7 @@ pub async fn alter_table(
             }
             Ok(Output::ok())
         }
-        AlterTableOp::DropPartition {
-            if_exists, name, ..
-        } => {
+        AlterTableOp::DropPartition { if_exists, name, .. } => {
             if !matches!(table.partitioning, Partitioning::Range { .. }) {
                 return Err(FeError::common(format!(
                     "Alter table [{}] failed. Not a partitioned table",

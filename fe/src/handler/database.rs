@@ -21,9 +21,7 @@ fn is_information_schema(name: &str) -> bool {
 /// `_` or `-`, at most 256 characters.
 fn check_name(name: &str) -> Result<(), FeError> {
     let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if first_ok && rest_ok && name.len() <= 256 {
         Ok(())
@@ -135,12 +133,7 @@ pub fn use_database(fe: &Fe, session: &mut Session, name: &str) -> Result<(), Fe
 
 /// `SHOW DATABASES`.
 pub fn show(fe: &Fe, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
-    let mut names: Vec<String> = fe
-        .catalog
-        .read()
-        .databases()
-        .map(|d| d.name.clone())
-        .collect();
+    let mut names: Vec<String> = fe.catalog.read().databases().map(|d| d.name.clone()).collect();
     names.push(INFORMATION_SCHEMA.to_string());
     names.sort();
     let mut rs = ResultSet::text_columns(&["Database"]);
@@ -156,9 +149,6 @@ pub fn show_create(fe: &Fe, name: &str) -> Result<Output, FeError> {
         return Err(FeError::unknown_db(name));
     }
     let mut rs = ResultSet::text_columns(&["Database", "Create Database"]);
-    rs.push(vec![
-        name.into(),
-        format!("CREATE DATABASE `{name}`").into(),
-    ]);
+    rs.push(vec![name.into(), format!("CREATE DATABASE `{name}`").into()]);
     Ok(Output::Rows(rs))
 }

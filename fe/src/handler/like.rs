@@ -85,8 +85,7 @@ fn parse_where(expr: &str) -> Result<(String, &'static str, String), FeError> {
     let column = lhs.trim().trim_matches('`').to_string();
     let rhs = rhs.trim();
     let quoted = rhs.len() >= 2
-        && ((rhs.starts_with('\'') && rhs.ends_with('\''))
-            || (rhs.starts_with('"') && rhs.ends_with('"')));
+        && ((rhs.starts_with('\'') && rhs.ends_with('\'')) || (rhs.starts_with('"') && rhs.ends_with('"')));
     if !quoted || column.is_empty() {
         return Err(unsupported());
     }

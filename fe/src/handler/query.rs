@@ -5,8 +5,8 @@
 //! then they are refused with a clear error.
 
 use sqlparser::ast::{
-    self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, LimitClause, SelectItem, SetExpr,
-    Statement, UnaryOperator,
+    self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, LimitClause, SelectItem, SetExpr, Statement,
+    UnaryOperator,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
@@ -90,12 +90,7 @@ pub fn eval_scalar(fe: &Fe, session: &Session, expr: &str) -> Result<Value, FeEr
     }
 }
 
-fn system_var(
-    fe: &Fe,
-    session: &Session,
-    scope: Option<&str>,
-    name: &str,
-) -> Result<Value, FeError> {
+fn system_var(fe: &Fe, session: &Session, scope: Option<&str>, name: &str) -> Result<Value, FeError> {
     if name.eq_ignore_ascii_case("socket") {
         return Ok(Value::Null);
     }
@@ -128,9 +123,7 @@ fn eval(fe: &Fe, session: &Session, expr: &Expr) -> Result<Value, FeError> {
                     .or_else(|_| text.parse::<f64>().map(Value::Double))
                     .unwrap_or(Value::Text(text))
             }
-            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => {
-                Value::Text(s.clone())
-            }
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Value::Text(s.clone()),
             ast::Value::Boolean(b) => Value::Int(i64::from(*b)),
             ast::Value::Null => Value::Null,
             other => Value::Text(other.to_string()),
@@ -146,9 +139,7 @@ fn eval(fe: &Fe, session: &Session, expr: &Expr) -> Result<Value, FeError> {
                     .cloned()
                     .map_or(Value::Null, Value::Text))
             } else {
-                Err(FeError::analysis(format!(
-                    "Column '{name}' cannot be resolved"
-                )))
+                Err(FeError::analysis(format!("Column '{name}' cannot be resolved")))
             }
         }
         Expr::CompoundIdentifier(parts) if parts.len() == 2 && parts[0].value.starts_with("@@") => {
@@ -176,9 +167,7 @@ fn eval(fe: &Fe, session: &Session, expr: &Expr) -> Result<Value, FeError> {
         } => {
             let (v, p) = (eval(fe, session, expr)?, eval(fe, session, pattern)?);
             match (text_of(&v), text_of(&p)) {
-                (Some(v), Some(p)) => Ok(Value::Int(i64::from(
-                    super::like::like_match(&p, &v) != *negated,
-                ))),
+                (Some(v), Some(p)) => Ok(Value::Int(i64::from(super::like::like_match(&p, &v) != *negated))),
                 _ => Ok(Value::Null),
             }
         }
@@ -204,9 +193,7 @@ fn binary(l: &Value, op: &ast::BinaryOperator, r: &Value) -> Result<Value, FeErr
             B::Lt => Some(i64::from(a < b)),
             B::Gt => Some(i64::from(a > b)),
             _ => {
-                return Err(FeError::not_supported(format!(
-                    "Operator '{op}' without FROM"
-                )));
+                return Err(FeError::not_supported(format!("Operator '{op}' without FROM")));
             }
         };
         return v
@@ -248,10 +235,7 @@ fn function(fe: &Fe, session: &Session, f: &ast::Function) -> Result<Value, FeEr
     match name.as_str() {
         "database" | "schema" => no_args(session.database.clone().map_or(Value::Null, Value::Text)),
         "user" | "session_user" | "system_user" => no_args(Value::Text(session.user_at_client())),
-        "current_user" => no_args(Value::Text(format!(
-            "'{}'@'{}'",
-            session.user, session.user_host
-        ))),
+        "current_user" => no_args(Value::Text(format!("'{}'@'{}'", session.user, session.user_host))),
         "connection_id" => no_args(Value::Int(i64::from(session.id))),
         "version" => no_args(Value::Text(fe.config.mysql_server_version.clone())),
         "current_version" => no_args(Value::Text(format!(
@@ -263,9 +247,9 @@ fn function(fe: &Fe, session: &Session, f: &ast::Function) -> Result<Value, FeEr
         "now" | "current_timestamp" | "localtime" | "localtimestamp" => no_args(Value::Text(
             chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
         )),
-        "curdate" | "current_date" => no_args(Value::Text(
-            chrono::Local::now().format("%Y-%m-%d").to_string(),
-        )),
+        "curdate" | "current_date" => {
+            no_args(Value::Text(chrono::Local::now().format("%Y-%m-%d").to_string()))
+        }
         "concat" => {
             let mut out = String::new();
             for a in args {
@@ -276,8 +260,6 @@ fn function(fe: &Fe, session: &Session, f: &ast::Function) -> Result<Value, FeEr
             }
             Ok(Value::Text(out))
         }
-        _ => Err(FeError::not_supported(format!(
-            "Function '{name}' without FROM"
-        ))),
+        _ => Err(FeError::not_supported(format!("Function '{name}' without FROM"))),
     }
 }

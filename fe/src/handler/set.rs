@@ -34,11 +34,7 @@ fn value_text(fe: &Fe, session: &Session, value: &SetValue) -> Result<Option<Str
 }
 
 /// `SET a = x, GLOBAL b = y, @u = z`.
-pub fn set(
-    fe: &Fe,
-    session: &mut Session,
-    assignments: Vec<SetAssignment>,
-) -> Result<Output, FeError> {
+pub fn set(fe: &Fe, session: &mut Session, assignments: Vec<SetAssignment>) -> Result<Output, FeError> {
     for a in assignments {
         if a.scope == SetScope::User {
             let text = value_text(fe, session, &a.value)?;
@@ -55,8 +51,7 @@ pub fn set(
                 format!("Variable '{}' is a read only variable", def.name),
             ));
         }
-        let is_default =
-            matches!(&a.value, SetValue::Ident(s) if s.eq_ignore_ascii_case("default"));
+        let is_default = matches!(&a.value, SetValue::Ident(s) if s.eq_ignore_ascii_case("default"));
         let value = if is_default {
             match a.scope {
                 SetScope::Global => def.default.to_string(),
@@ -69,10 +64,7 @@ pub fn set(
             let text = value_text(fe, session, &a.value)?.ok_or_else(|| {
                 FeError::analysis_code(
                     ErrorCode::WrongValueForVar,
-                    format!(
-                        "Variable '{}' can't be set to the value of 'NULL'",
-                        def.name
-                    ),
+                    format!("Variable '{}' can't be set to the value of 'NULL'", def.name),
                 )
             })?;
             variables::normalize(def, &text)?

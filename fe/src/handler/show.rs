@@ -62,12 +62,7 @@ pub fn tables(
     };
     if !db_name.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
         let db = resolve_db(fe, session, Some(&db_name))?;
-        let mut names: Vec<String> = fe
-            .catalog
-            .read()
-            .tables(db.id)
-            .map(|t| t.name.clone())
-            .collect();
+        let mut names: Vec<String> = fe.catalog.read().tables(db.id).map(|t| t.name.clone()).collect();
         names.sort();
         for n in names {
             let mut row: Vec<Value> = vec![n.into()];
@@ -161,12 +156,7 @@ pub fn columns(
 }
 
 /// `DESC t [ALL]`.
-pub fn describe(
-    fe: &Fe,
-    session: &Session,
-    name: &TableName,
-    all: bool,
-) -> Result<Output, FeError> {
+pub fn describe(fe: &Fe, session: &Session, name: &TableName, all: bool) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let mut rs = if all {
         ResultSet::text_columns(&[
@@ -186,10 +176,7 @@ pub fn describe(
         let mut row: Vec<Value> = Vec::new();
         if all {
             let (index, keys) = if i == 0 {
-                (
-                    table.name.clone(),
-                    table.keys_kind.starrocks_name().to_string(),
-                )
+                (table.name.clone(), table.keys_kind.starrocks_name().to_string())
             } else {
                 (String::new(), String::new())
             };
@@ -210,12 +197,7 @@ pub fn describe(
 }
 
 /// `SHOW PARTITIONS FROM t`: StarRocks' 17 columns.
-pub fn partitions(
-    fe: &Fe,
-    session: &Session,
-    name: &TableName,
-    temporary: bool,
-) -> Result<Output, FeError> {
+pub fn partitions(fe: &Fe, session: &Session, name: &TableName, temporary: bool) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
     let mut rs = ResultSet::text_columns(&[
         "PartitionId",
@@ -403,9 +385,7 @@ pub fn tablet_by_id(fe: &Fe, tablet_id: u64) -> Result<Output, FeError> {
         }
     }
     if rs.rows.is_empty() {
-        return Err(FeError::common(format!(
-            "Tablet {tablet_id} does not exist"
-        )));
+        return Err(FeError::common(format!("Tablet {tablet_id} does not exist")));
     }
     Ok(Output::Rows(rs))
 }
@@ -480,14 +460,8 @@ pub fn processlist(fe: &Fe, full: bool) -> Result<Output, FeError> {
 
 /// `SHOW ENGINES`.
 pub fn engines() -> Output {
-    let mut rs = ResultSet::text_columns(&[
-        "Engine",
-        "Support",
-        "Comment",
-        "Transactions",
-        "XA",
-        "Savepoints",
-    ]);
+    let mut rs =
+        ResultSet::text_columns(&["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"]);
     rs.push(vec![
         "OLAP".into(),
         "DEFAULT".into(),
@@ -501,8 +475,7 @@ pub fn engines() -> Output {
 
 /// `SHOW CHARSET`.
 pub fn charsets() -> Output {
-    let mut rs =
-        ResultSet::text_columns(&["Charset", "Description", "Default collation", "Maxlen"]);
+    let mut rs = ResultSet::text_columns(&["Charset", "Description", "Default collation", "Maxlen"]);
     rs.push(vec![
         "utf8".into(),
         "UTF-8 Unicode".into(),
@@ -514,14 +487,7 @@ pub fn charsets() -> Output {
 
 /// `SHOW COLLATION`.
 pub fn collations(filter: Option<&ShowFilter>) -> Result<Output, FeError> {
-    let mut rs = ResultSet::text_columns(&[
-        "Collation",
-        "Charset",
-        "Id",
-        "Default",
-        "Compiled",
-        "Sortlen",
-    ]);
+    let mut rs = ResultSet::text_columns(&["Collation", "Charset", "Id", "Default", "Compiled", "Sortlen"]);
     rs.push(vec![
         "utf8_general_ci".into(),
         "utf8".into(),

@@ -30,11 +30,7 @@ pub async fn alter_system(fe: &Fe, op: AlterSystemOp) -> Result<Output, FeError>
                 .collect::<Result<_, _>>()?;
             fe.catalog.update(|txn| {
                 for (host, port) in &parsed {
-                    if txn
-                        .state()
-                        .backends()
-                        .any(|b| b.host == *host && b.port == *port)
-                    {
+                    if txn.state().backends().any(|b| b.host == *host && b.port == *port) {
                         return Err(FeError::common(format!(
                             "Same backend already exists[{host}:{port}]"
                         )));
@@ -65,9 +61,7 @@ pub async fn alter_system(fe: &Fe, op: AlterSystemOp) -> Result<Output, FeError>
                         .backends()
                         .find(|b| b.host == *host && b.port == *port)
                     else {
-                        return Err(FeError::common(format!(
-                            "backend does not exists[{host}:{port}]"
-                        )));
+                        return Err(FeError::common(format!("backend does not exists[{host}:{port}]")));
                     };
                     ids.push(be.id);
                 }

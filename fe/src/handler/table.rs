@@ -16,9 +16,7 @@ use crate::session::Session;
 
 fn check_table_name(name: &str) -> Result<(), FeError> {
     let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if first_ok && rest_ok && name.len() <= 1024 {
         Ok(())
@@ -28,10 +26,7 @@ fn check_table_name(name: &str) -> Result<(), FeError> {
 }
 
 fn table_exists(name: &str) -> FeError {
-    FeError::analysis_code(
-        ErrorCode::TableExists,
-        format!("Table '{name}' already exists"),
-    )
+    FeError::analysis_code(ErrorCode::TableExists, format!("Table '{name}' already exists"))
 }
 
 /// The schema a BE keeps in its tablet meta.
@@ -66,12 +61,7 @@ pub(super) async fn new_partitions(
     let buckets = table.distribution.buckets() as usize;
     let replication = table.replication_num() as usize;
     let alive = fe.cluster.alive_backends();
-    let placement = place_replicas(
-        &alive,
-        plans.len() * buckets,
-        replication,
-        table.id as usize,
-    )?;
+    let placement = place_replicas(&alive, plans.len() * buckets, replication, table.id as usize)?;
     let per_partition = 1 + buckets * (1 + replication);
     let mut next = fe
         .catalog
@@ -126,10 +116,7 @@ pub(super) async fn new_partitions(
             tablets,
         });
     }
-    let created: Vec<(Backend, u64)> = requests
-        .iter()
-        .map(|(be, r)| (be.clone(), r.tablet_id))
-        .collect();
+    let created: Vec<(Backend, u64)> = requests.iter().map(|(be, r)| (be.clone(), r.tablet_id)).collect();
     let timeout = Duration::from_secs(
         fe.config.tablet_create_timeout_second.max(1) * (1 + created.len() as u64 / 1000),
     );
@@ -184,9 +171,7 @@ pub async fn create(fe: &Fe, session: &Session, stmt: &CreateTable) -> Result<Ou
     let alive = fe.cluster.alive_backends().len();
     let plan = table_def::analyze(stmt, db.id, alive, fe.config.default_replication_num)?;
     let mut table = plan.table;
-    let first = fe
-        .catalog
-        .update(|txn| Ok::<_, FeError>(txn.reserve_ids(2)))?;
+    let first = fe.catalog.update(|txn| Ok::<_, FeError>(txn.reserve_ids(2)))?;
     table.id = first;
     table.index_id = first + 1;
     table.schema_hash = schema_hash(table.id, &table);
@@ -236,10 +221,7 @@ pub async fn drop(
             return if if_exists {
                 Ok(None)
             } else {
-                Err(FeError::unknown_table(&format!(
-                    "{}.{}",
-                    db.name, name.table
-                )))
+                Err(FeError::unknown_table(&format!("{}.{}", db.name, name.table)))
             };
         };
         txn.push(Change::DeleteTable(table.id));
@@ -289,10 +271,7 @@ pub async fn truncate(
         let mut updated = current;
         for new in &fresh {
             let Some(slot) = updated.partitions.iter_mut().find(|p| p.name == new.name) else {
-                return Err(FeError::common(format!(
-                    "Partition '{}' doesn't exist",
-                    new.name
-                )));
+                return Err(FeError::common(format!("Partition '{}' doesn't exist", new.name)));
             };
             if !old.iter().any(|o| o.id == slot.id) {
                 return Err(FeError::common("Table changed while truncating; try again"));

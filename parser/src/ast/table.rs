@@ -219,10 +219,7 @@ pub enum PartitionDesc {
 impl fmt::Display for PartitionDesc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PartitionDesc::Range {
-                columns,
-                partitions,
-            } => {
+            PartitionDesc::Range { columns, partitions } => {
                 write!(f, "PARTITION BY RANGE{} (", IdentList(columns))?;
                 for (i, p) in partitions.iter().enumerate() {
                     f.write_str(if i > 0 { ",\n  " } else { "\n  " })?;

@@ -97,9 +97,7 @@ pub(crate) fn punct(p: &'static str) -> impl Fn(&str) -> PResult<'_, &str> {
 pub(crate) fn ident(i: &str) -> PResult<'_, String> {
     let s = lex::skip_ws(i);
     match lex::next_token(s) {
-        Some((TokKind::Word, len))
-            if lex::is_plain_ident(&s[..len]) && !lex::is_reserved(&s[..len]) =>
-        {
+        Some((TokKind::Word, len)) if lex::is_plain_ident(&s[..len]) && !lex::is_reserved(&s[..len]) => {
             Ok((&s[len..], s[..len].to_string()))
         }
         Some((
@@ -203,10 +201,7 @@ fn dotted(i: &str) -> PResult<'_, Vec<String>> {
     let (i, third) = opt(preceded(punct("."), ident)).parse(i)?;
     Ok((
         i,
-        [Some(first), Some(second), third]
-            .into_iter()
-            .flatten()
-            .collect(),
+        [Some(first), Some(second), third].into_iter().flatten().collect(),
     ))
 }
 
@@ -239,10 +234,7 @@ pub(crate) fn ident_list(i: &str) -> PResult<'_, Vec<String>> {
 pub(crate) fn property_list(i: &str) -> PResult<'_, Vec<(String, String)>> {
     delimited(
         punct("("),
-        separated_list1(
-            punct(","),
-            separated_pair(string_lit, punct("="), string_lit),
-        ),
+        separated_list1(punct(","), separated_pair(string_lit, punct("="), string_lit)),
         punct(")"),
     )
     .parse(i)

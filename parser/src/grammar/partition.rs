@@ -8,8 +8,8 @@ use nom::multi::{separated_list0, separated_list1};
 use nom::sequence::{delimited, preceded};
 
 use super::common::{
-    PResult, fatal, flag, ident, ident_list, integer_u32, kw, kws, property_list, punct,
-    raw_parenthesized, raw_until, signed_number, string_lit,
+    PResult, fatal, flag, ident, ident_list, integer_u32, kw, kws, property_list, punct, raw_parenthesized,
+    raw_until, signed_number, string_lit,
 };
 use crate::ast::{DistributionDesc, PartitionDesc, PartitionValue, RangePartition, RangeValues};
 
@@ -27,19 +27,9 @@ pub(super) fn partition_desc(i: &str) -> PResult<'_, PartitionDesc> {
 fn range_partitioning(i: &str) -> PResult<'_, PartitionDesc> {
     let (i, _) = kw("RANGE")(i)?;
     let (i, columns) = ident_list(i)?;
-    let (i, partitions) = delimited(
-        punct("("),
-        separated_list0(punct(","), range_item),
-        punct(")"),
-    )
-    .parse(i)?;
-    Ok((
-        i,
-        PartitionDesc::Range {
-            columns,
-            partitions,
-        },
-    ))
+    let (i, partitions) =
+        delimited(punct("("), separated_list0(punct(","), range_item), punct(")")).parse(i)?;
+    Ok((i, PartitionDesc::Range { columns, partitions }))
 }
 
 /// One entry of a range partition list; the batch form is refused.

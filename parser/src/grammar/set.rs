@@ -7,9 +7,7 @@ use nom::combinator::{map, opt};
 use nom::multi::separated_list1;
 use nom::sequence::{delimited, preceded, terminated};
 
-use super::common::{
-    Fail, PResult, any_word, ident, kw, kws, literal, punct, raw_until, string_lit,
-};
+use super::common::{Fail, PResult, any_word, ident, kw, kws, literal, punct, raw_until, string_lit};
 use crate::ast::{PasswordValue, SetAssignment, SetScope, SetValue, Statement, UserIdent};
 use crate::lex;
 
@@ -68,10 +66,7 @@ fn set_password(i: &str) -> PResult<'_, Statement> {
     let (i, _) = punct("=")(i)?;
     let (i, password) = alt((
         map(
-            preceded(
-                kw("PASSWORD"),
-                delimited(punct("("), string_lit, punct(")")),
-            ),
+            preceded(kw("PASSWORD"), delimited(punct("("), string_lit, punct(")"))),
             PasswordValue::Plain,
         ),
         map(string_lit, PasswordValue::Hashed),
@@ -141,10 +136,9 @@ fn target(i: &str) -> PResult<'_, (ScopeSyntax, String)> {
             preceded(punct("@@"), (opt(terminated(scope_kw, punct("."))), ident)),
             |(scope, name)| (ScopeSyntax::Fixed(scope.unwrap_or(SetScope::Session)), name),
         ),
-        map(
-            preceded(punct("@"), alt((any_word, ident, string_lit))),
-            |name| (ScopeSyntax::Fixed(SetScope::User), name),
-        ),
+        map(preceded(punct("@"), alt((any_word, ident, string_lit))), |name| {
+            (ScopeSyntax::Fixed(SetScope::User), name)
+        }),
         map((scope_kw, ident), |(scope, name)| {
             (ScopeSyntax::Keyword(scope), name)
         }),

@@ -77,10 +77,9 @@ fn show_create(i: &str) -> PResult<'_, Statement> {
             ),
             |name| Statement::ShowCreateTable { name },
         ),
-        map(
-            preceded(alt((kw("DATABASE"), kw("SCHEMA"))), db_name),
-            |name| Statement::ShowCreateDatabase { name },
-        ),
+        map(preceded(alt((kw("DATABASE"), kw("SCHEMA"))), db_name), |name| {
+            Statement::ShowCreateDatabase { name }
+        }),
     ))
     .parse(i)
 }
@@ -96,14 +95,7 @@ fn show_columns(i: &str) -> PResult<'_, Statement> {
         table.database = database;
     }
     let (i, filter) = opt(show_filter).parse(i)?;
-    Ok((
-        i,
-        Statement::ShowColumns {
-            full,
-            table,
-            filter,
-        },
-    ))
+    Ok((i, Statement::ShowColumns { full, table, filter }))
 }
 
 /// `WHERE ...`, `ORDER BY ...` or `LIMIT ...` up to the end: accepted and
@@ -151,8 +143,7 @@ fn show_variables_or_status(i: &str) -> PResult<'_, Statement> {
     )))
     .parse(i)?;
     let scope = scope.unwrap_or_default();
-    let (i, status) =
-        alt((map(kw("VARIABLES"), |_| false), map(kw("STATUS"), |_| true))).parse(i)?;
+    let (i, status) = alt((map(kw("VARIABLES"), |_| false), map(kw("STATUS"), |_| true))).parse(i)?;
     let (i, filter) = opt(show_filter).parse(i)?;
     let stmt = if status {
         Statement::ShowStatus { scope, filter }
@@ -164,8 +155,7 @@ fn show_variables_or_status(i: &str) -> PResult<'_, Statement> {
 
 /// `{WARNINGS|ERRORS} [LIMIT n]`
 fn show_warnings(i: &str) -> PResult<'_, Statement> {
-    let (i, errors) =
-        alt((map(kw("WARNINGS"), |_| false), map(kw("ERRORS"), |_| true))).parse(i)?;
+    let (i, errors) = alt((map(kw("WARNINGS"), |_| false), map(kw("ERRORS"), |_| true))).parse(i)?;
     let (i, limit) = opt(preceded(kw("LIMIT"), integer)).parse(i)?;
     Ok((i, Statement::ShowWarnings { errors, limit }))
 }

@@ -7,15 +7,13 @@ use nom::multi::separated_list1;
 use nom::sequence::preceded;
 
 use super::common::{
-    PResult, flag, ident, ident_list, kw, kws, literal, opt_properties, punct, raw_parenthesized,
-    string_lit, table_name,
+    PResult, flag, ident, ident_list, kw, kws, literal, opt_properties, punct, raw_parenthesized, string_lit,
+    table_name,
 };
 use super::database::charset_or_collate;
 use super::partition::{distribution_desc, partition_desc, partition_names, range_partition};
 use super::types::data_type;
-use crate::ast::{
-    AlterTableOp, ColumnDef, CreateTable, DefaultValue, KeysDesc, KeysKind, Statement,
-};
+use crate::ast::{AlterTableOp, ColumnDef, CreateTable, DefaultValue, KeysDesc, KeysKind, Statement};
 
 /// `CREATE [EXTERNAL] TABLE [IF NOT EXISTS] name (columns) [ENGINE = x]
 /// [keys] [COMMENT '...'] [PARTITION BY ...] [DISTRIBUTED BY ...]
@@ -107,10 +105,9 @@ fn column_def(i: &str) -> PResult<'_, ColumnDef> {
 
 fn default_value(i: &str) -> PResult<'_, DefaultValue> {
     alt((
-        map(
-            (kw("CURRENT_TIMESTAMP"), opt((punct("("), punct(")")))),
-            |_| DefaultValue::CurrentTimestamp,
-        ),
+        map((kw("CURRENT_TIMESTAMP"), opt((punct("("), punct(")")))), |_| {
+            DefaultValue::CurrentTimestamp
+        }),
         map(raw_parenthesized, DefaultValue::Expr),
         map(literal, DefaultValue::Literal),
     ))

@@ -81,11 +81,9 @@ fn string_type(i: &str) -> PResult<'_, DataType> {
         map(preceded(kw("CHAR"), opt(length)), |n| {
             DataType::Char(n.unwrap_or(1))
         }),
-        map(preceded(kw("VARCHAR"), opt(length)), |n| {
-            match n.unwrap_or(1) {
-                STRING_LENGTH => DataType::String,
-                n => DataType::Varchar(n),
-            }
+        map(preceded(kw("VARCHAR"), opt(length)), |n| match n.unwrap_or(1) {
+            STRING_LENGTH => DataType::String,
+            n => DataType::Varchar(n),
         }),
         map(alt((kw("STRING"), kw("TEXT"))), |_| DataType::String),
     ))
@@ -102,9 +100,7 @@ pub(super) fn data_type(i: &str) -> PResult<'_, DataType> {
         decimal_type,
         string_type,
         map(kw("DATE"), |_| DataType::Date),
-        map(alt((kw("DATETIME"), kw("TIMESTAMP"))), |_| {
-            DataType::DateTime
-        }),
+        map(alt((kw("DATETIME"), kw("TIMESTAMP"))), |_| DataType::DateTime),
         map(kw("JSON"), |_| DataType::Json),
     ))
     .parse(i)
@@ -162,13 +158,7 @@ mod tests {
 
     #[test]
     fn bad_decimal_is_fatal() {
-        assert!(matches!(
-            data_type("DECIMAL32(10, 2)"),
-            Err(nom::Err::Failure(_))
-        ));
-        assert!(matches!(
-            data_type("DECIMAL(5, 6)"),
-            Err(nom::Err::Failure(_))
-        ));
+        assert!(matches!(data_type("DECIMAL32(10, 2)"), Err(nom::Err::Failure(_))));
+        assert!(matches!(data_type("DECIMAL(5, 6)"), Err(nom::Err::Failure(_))));
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use opensrv_mysql::{
-    AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse,
-    ParamParser, QueryResultWriter, StatementMetaWriter, StatusFlags,
+    AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse, ParamParser,
+    QueryResultWriter, StatementMetaWriter, StatusFlags,
 };
 use parking_lot::Mutex;
 use tokio::io::AsyncWrite;
@@ -161,13 +161,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         self.salt
     }
 
-    async fn authenticate(
-        &self,
-        _auth_plugin: &str,
-        username: &[u8],
-        salt: &[u8],
-        auth_data: &[u8],
-    ) -> bool {
+    async fn authenticate(&self, _auth_plugin: &str, username: &[u8], salt: &[u8], auth_data: &[u8]) -> bool {
         let name = String::from_utf8_lossy(username).to_string();
         let Some(user) = auth::find_user(&self.fe.catalog, &name, &self.client_host) else {
             tracing::info!(user = %name, host = %self.client_host, "login failed: unknown user");
@@ -187,8 +181,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         info: StatementMetaWriter<'a, W>,
     ) -> io::Result<()> {
         let err = FeError::not_supported("Server-side prepared statements");
-        info.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err))
-            .await
+        info.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&err)).await
     }
 
     async fn on_execute<'a>(
@@ -209,11 +202,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
     {
     }
 
-    async fn on_init<'a>(
-        &'a mut self,
-        database: &'a str,
-        writer: InitWriter<'a, W>,
-    ) -> io::Result<()> {
+    async fn on_init<'a>(&'a mut self, database: &'a str, writer: InitWriter<'a, W>) -> io::Result<()> {
         let fe = Arc::clone(&self.fe);
         let session = self.session();
         if database.is_empty() {
@@ -221,19 +210,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         }
         match handler::use_database(&fe, session, database) {
             Ok(()) => writer.ok().await,
-            Err(e) => {
-                writer
-                    .error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e))
-                    .await
-            }
+            Err(e) => writer.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await,
         }
     }
 
-    async fn on_query<'a>(
-        &'a mut self,
-        query: &'a str,
-        results: QueryResultWriter<'a, W>,
-    ) -> io::Result<()> {
+    async fn on_query<'a>(&'a mut self, query: &'a str, results: QueryResultWriter<'a, W>) -> io::Result<()> {
         if self.info.lock().killed {
             // opensrv closes the connection when a callback fails: that is KILL.
             return Err(io::Error::new(
@@ -264,10 +245,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
             .iter()
             .enumerate()
             .map(|(i, o)| match o {
-                Ok(Output::Ok {
-                    affected_rows,
-                    info,
-                }) => {
+                Ok(Output::Ok { affected_rows, info }) => {
                     let mut ok = self.ok_packet(*affected_rows, info.clone());
                     if i < last {
                         ok.status_flags |= StatusFlags::SERVER_MORE_RESULTS_EXISTS;
@@ -289,9 +267,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         for (i, outcome) in outcomes.into_iter().enumerate() {
             match outcome {
                 Err(e) => {
-                    return results
-                        .error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e))
-                        .await;
+                    return results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await;
                 }
                 Ok(Output::Ok { .. }) => {
                     let ok = oks[i].clone().unwrap_or_default();

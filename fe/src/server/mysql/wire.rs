@@ -230,11 +230,7 @@ impl<W: AsyncWrite + Unpin> ErrCodeWriter<W> {
 }
 
 impl<W: AsyncWrite + Unpin> AsyncWrite for ErrCodeWriter<W> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         if this.out.len() - this.out_pos >= HIGH_WATER {
             ready!(this.poll_drain(cx))?;
@@ -325,10 +321,7 @@ mod tests {
             w.flush().await.unwrap();
         }
         let ok_len = 4 + 7;
-        assert_eq!(
-            &sink[..ok_len],
-            &packet(1, b"\x00\x00\x00\x02\x00\x00\x00")[..]
-        );
+        assert_eq!(&sink[..ok_len], &packet(1, b"\x00\x00\x00\x02\x00\x00\x00")[..]);
         let mut expected = vec![0xFF];
         expected.extend_from_slice(&5501u16.to_le_bytes());
         expected.push(b'#');
