@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Starling needs, only where missing:
 # Debian packages (clang/libclang for RocksDB's bindgen, protoc for the gRPC
-# contract, the mariadb CLI) and the Python drivers used by the client tests.
+# contract, the mariadb CLI, MariaDB Connector/J and a JDK for the JDBC test)
+# and the Python drivers used by the client tests.
 set -euo pipefail
 
 sudo_if_needed() {
@@ -9,9 +10,11 @@ sudo_if_needed() {
 }
 
 missing=()
-for pkg in clang libclang-dev protobuf-compiler mariadb-client python3-pip; do
+for pkg in clang libclang-dev protobuf-compiler mariadb-client python3-pip libmariadb-java; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# The JDBC test runs a single-file Java program, which needs a JDK (javac).
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq

@@ -435,3 +435,42 @@ async fn show_create_table_recreates_an_identical_table() {
         assert!(!desc.is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jdbc_connector_j() {
+    let cluster = TestCluster::start(3).await;
+    let program = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/jdbc/JdbcCheck.java");
+    let out = Command::new("java")
+        .args(["-cp", "/usr/share/java/mariadb-java-client.jar"])
+        .arg(program)
+        .arg(cluster.query_port.to_string())
+        .output()
+        .expect("java must be installed (.ci/run installs a JDK and libmariadb-java)");
+    assert!(
+        out.status.success(),
+        "JDBC check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "jdbc ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_can_connect_to_information_schema() {
+    let cluster = TestCluster::start(1).await;
+    // sysbench and mysqlslap connect with this database in the handshake.
+    let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+        .db_name(Some("information_schema"))
+        .into();
+    let mut c = mysql_async::Conn::new(opts).await.unwrap();
+    assert_eq!(
+        query_strings(&mut c, "SELECT DATABASE()").await,
+        vec![vec!["information_schema".to_string()]]
+    );
+    // A database that does not exist is refused at connect time with StarRocks' error.
+    let bad: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+        .db_name(Some("nope"))
+        .into();
+    let err = mysql_async::Conn::new(bad).await.unwrap_err().to_string();
+    assert!(err.contains("Unknown database 'nope'"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! in [`wire`].
 
 mod shim;
+mod status;
 pub mod wire;
 
 use std::future::Future;
@@ -43,9 +44,10 @@ pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Out
         tokio::spawn(async move {
             let shim = shim::Shim::new(fe, peer.ip().to_string());
             let id = shim.id();
+            let autocommit = shim.autocommit_flag();
             let (read, write) = stream.into_split();
             let reader = wire::OnePacketReader::new(read);
-            let writer = wire::ErrCodeWriter::new(write);
+            let writer = wire::ServerWriter::new(write, autocommit);
             if let Err(e) = AsyncMysqlIntermediary::run_on(shim, reader, writer).await {
                 tracing::debug!(connection = id, error = %e, "connection closed with error");
             }

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use opensrv_mysql::{
@@ -31,6 +32,8 @@ pub struct Shim {
     info: Arc<Mutex<ConnInfo>>,
     /// Column metadata of the results being written (opensrv borrows it).
     columns: Vec<Vec<Column>>,
+    /// The session's autocommit, shared with the writer that fixes status flags.
+    autocommit: Arc<AtomicBool>,
 }
 
 impl Shim {
@@ -63,7 +66,13 @@ impl Shim {
             session: None,
             info,
             columns: Vec::new(),
+            autocommit: Arc::new(AtomicBool::new(true)),
         }
+    }
+
+    /// The flag the packet writer reads to set `SERVER_STATUS_AUTOCOMMIT`.
+    pub fn autocommit_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.autocommit)
     }
 
     /// The connection id.
@@ -230,6 +239,12 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         }
         let fe = Arc::clone(&self.fe);
         let outcomes = handler::execute_sql(&fe, self.session(), query).await;
+        let autocommit = self
+            .session
+            .as_ref()
+            .and_then(|s| s.var("autocommit"))
+            .is_none_or(|v| v == "true");
+        self.autocommit.store(autocommit, Ordering::Relaxed);
         {
             let db = self.session.as_ref().and_then(|s| s.database.clone());
             let mut info = self.info.lock();

@@ -6,16 +6,22 @@
 //!   points into when one read holds two packets (upstream issue #66). It also
 //!   clears `CLIENT_SESSION_TRACK` in the client's handshake response: opensrv
 //!   never advertises it but honours it anyway, which hangs the mariadb CLI.
-//! - [`ErrCodeWriter`] rewrites ERR packets: opensrv can only send MySQL's own
+//! - [`ServerWriter`] rewrites ERR packets: opensrv can only send MySQL's own
 //!   error codes, so handlers put StarRocks' errno and SQLSTATE in a marker at the
 //!   start of the message ([`encode_error`]) and this writer moves them into the
-//!   packet's code and state fields.
+//!   packet's code and state fields. It also fixes the status flags opensrv
+//!   leaves at zero (see [`super::status`]).
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::status::StatusTracker;
 
 /// MySQL packet header length: 3 bytes payload length + 1 byte sequence id.
 const HEADER: usize = 4;
@@ -127,7 +133,7 @@ impl<R> OnePacketReader<R> {
 /// First byte of an error message that carries our errno/SQLSTATE marker.
 const MARKER: u8 = 0x01;
 
-/// Builds the message text to give opensrv's `error()` so that [`ErrCodeWriter`]
+/// Builds the message text to give opensrv's `error()` so that [`ServerWriter`]
 /// sends `errno` and `sqlstate` instead of opensrv's code.
 pub fn encode_error(errno: u16, sqlstate: &str, message: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + 12);
@@ -141,10 +147,11 @@ pub fn encode_error(errno: u16, sqlstate: &str, message: &str) -> Vec<u8> {
     out
 }
 
-/// Rewrites marked ERR packets on their way to the client; everything else
-/// passes through unchanged.
-pub struct ErrCodeWriter<W> {
+/// Rewrites marked ERR packets and fixes status flags on their way to the
+/// client; everything else passes through unchanged.
+pub struct ServerWriter<W> {
     inner: W,
+    status: StatusTracker,
     /// Bytes written by opensrv, not yet split into packets.
     pending: Vec<u8>,
     /// Whole (possibly rewritten) packets waiting to reach `inner`.
@@ -157,11 +164,13 @@ pub struct ErrCodeWriter<W> {
 /// Buffered output above which writes wait for the socket.
 const HIGH_WATER: usize = 1 << 20;
 
-impl<W> ErrCodeWriter<W> {
-    /// Wraps the write half of a client connection.
-    pub fn new(inner: W) -> Self {
+impl<W> ServerWriter<W> {
+    /// Wraps the write half of a client connection; `autocommit` is the
+    /// session's current autocommit setting.
+    pub fn new(inner: W, autocommit: Arc<AtomicBool>) -> Self {
         Self {
             inner,
+            status: StatusTracker::new(autocommit),
             pending: Vec::new(),
             out: Vec::new(),
             out_pos: 0,
@@ -178,6 +187,9 @@ impl<W> ErrCodeWriter<W> {
             if self.pending.len() - start < HEADER + len {
                 break;
             }
+            let packet = &mut self.pending[start..start + HEADER + len];
+            let seq = packet[3];
+            self.status.observe(seq, &mut packet[HEADER..], self.continuation);
             let packet = &self.pending[start..start + HEADER + len];
             match (!self.continuation).then(|| rewrite_err(packet)).flatten() {
                 Some(rewritten) => self.out.extend_from_slice(&rewritten),
@@ -214,7 +226,7 @@ fn rewrite_err(packet: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-impl<W: AsyncWrite + Unpin> ErrCodeWriter<W> {
+impl<W: AsyncWrite + Unpin> ServerWriter<W> {
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.out_pos < self.out.len() {
             let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out[self.out_pos..]))?;
@@ -229,7 +241,7 @@ impl<W: AsyncWrite + Unpin> ErrCodeWriter<W> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> AsyncWrite for ErrCodeWriter<W> {
+impl<W: AsyncWrite + Unpin> AsyncWrite for ServerWriter<W> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         if this.out.len() - this.out_pos >= HIGH_WATER {
@@ -310,7 +322,7 @@ mod tests {
         msg.extend(encode_error(5501, "3F000", "Unknown database 'x'"));
         let mut sink = Vec::new();
         {
-            let mut w = ErrCodeWriter::new(&mut sink);
+            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)));
             let ok = packet(1, b"\x00\x00\x00\x02\x00\x00\x00");
             // Write in awkward pieces to exercise packet reassembly.
             let mut all = ok.clone();
@@ -336,7 +348,7 @@ mod tests {
         let p = packet(3, &body);
         let mut sink = Vec::new();
         {
-            let mut w = ErrCodeWriter::new(&mut sink);
+            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)));
             w.write_all(&p).await.unwrap();
             w.flush().await.unwrap();
         }

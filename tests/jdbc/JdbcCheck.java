@@ -1,0 +1,45 @@
+// MariaDB Connector/J against a running Starling FE: connect, run DDL, read
+// DatabaseMetaData basics and check StarRocks' error codes.
+// Usage: java -cp mariadb-java-client.jar JdbcCheck.java <query_port>
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+public class JdbcCheck {
+    static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError(what);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String url = "jdbc:mariadb://127.0.0.1:" + args[0] + "/?user=root&password=";
+        try (Connection c = DriverManager.getConnection(url)) {
+            check(c.getAutoCommit(), "autocommit must be on");
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE jdbc");
+                s.execute("USE jdbc");
+                s.execute("CREATE TABLE t (k INT NOT NULL, v VARCHAR(10)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1");
+                try (ResultSet rs = s.executeQuery("SHOW TABLES")) {
+                    check(rs.next() && rs.getString(1).equals("t"), "SHOW TABLES lists t");
+                }
+                try (ResultSet rs = s.executeQuery("SELECT DATABASE(), CONNECTION_ID()")) {
+                    check(rs.next() && rs.getString(1).equals("jdbc"), "DATABASE() is jdbc");
+                    check(rs.getLong(2) > 0, "CONNECTION_ID() is positive");
+                }
+                try {
+                    s.execute("DROP TABLE missing");
+                    check(false, "DROP TABLE missing must fail");
+                } catch (SQLException e) {
+                    check(e.getErrorCode() == 5502, "errno 5502, got " + e.getErrorCode());
+                    check("42602".equals(e.getSQLState()), "SQLSTATE 42602, got " + e.getSQLState());
+                }
+            }
+            String product = c.getMetaData().getDatabaseProductVersion();
+            check(product.startsWith("8.0.33"), "server version, got " + product);
+        }
+        System.out.println("jdbc ok");
+    }
+}
