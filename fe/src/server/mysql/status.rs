@@ -195,9 +195,9 @@ mod tests {
     fn result_set_terminal_packet_is_patched_but_rows_are_not() {
         let mut t = tracker(true);
         t.observe(0, &mut handshake(), false);
-        t.observe(2, &mut vec![0, 0, 0, 0, 0, 0, 0], false);
+        t.observe(2, &mut [0, 0, 0, 0, 0, 0, 0], false);
         // SELECT: column count 1, one column definition, a row starting 0x00, terminal OK.
-        t.observe(1, &mut vec![0x01], false);
+        t.observe(1, &mut [0x01], false);
         t.observe(2, &mut b"\x03def\x00".to_vec(), false);
         let mut row = vec![0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
         t.observe(3, &mut row, false);
@@ -216,12 +216,12 @@ mod tests {
     fn more_results_chain_and_old_eof() {
         let mut t = tracker(true);
         t.observe(0, &mut handshake(), false);
-        t.observe(2, &mut vec![0, 0, 0, 0, 0, 0, 0], false);
+        t.observe(2, &mut [0, 0, 0, 0, 0, 0, 0], false);
         // OK with MORE_RESULTS, then a result set using EOF packets.
         let mut ok = vec![0x00, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00];
         t.observe(1, &mut ok, false);
         assert_eq!(&ok[3..5], &[0x0A, 0x00]);
-        t.observe(2, &mut vec![0x01], false);
+        t.observe(2, &mut [0x01], false);
         t.observe(3, &mut b"\x03def".to_vec(), false);
         let mut eof = vec![0xFE, 0x00, 0x00, 0x00, 0x00];
         t.observe(4, &mut eof, false);
