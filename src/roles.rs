@@ -69,18 +69,22 @@ where
     }
 }
 
-/// Resolves when SIGINT or SIGTERM arrives.
-pub async fn shutdown_signal() {
+/// Resolves when SIGINT or SIGTERM arrives. The handlers are installed when
+/// this function is called (not when the future is first polled), so a signal
+/// that arrives during start-up is not lost to the default action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        // Without signal handlers, run until killed.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            // Without signal handlers, run until killed.
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
     }
 }
 
@@ -92,6 +96,7 @@ fn write_port_file(path: &Path, text: &str) -> Result<(), String> {
 
 /// Runs an FE until SIGINT/SIGTERM.
 pub async fn run_fe(args: FeArgs) -> Result<(), String> {
+    let shutdown = shutdown_signal();
     let (mut config, warnings) = load::<FeConfig>(args.conf.as_deref(), FeConfig::load)?;
     if let Some(p) = args.query_port {
         config.query_port = p;
@@ -119,13 +124,14 @@ pub async fn run_fe(args: FeArgs) -> Result<(), String> {
     if let Some(path) = &args.port_file {
         write_port_file(path, &format!("{query} {http}\n"))?;
     }
-    fe::run(config, &args.data_dir, listeners, shutdown_signal())
+    fe::run(config, &args.data_dir, listeners, shutdown)
         .await
         .map_err(|e| e.to_string())
 }
 
 /// Runs a BE until SIGINT/SIGTERM.
 pub async fn run_be(args: BeArgs) -> Result<(), String> {
+    let shutdown = shutdown_signal();
     let (mut config, warnings) = load::<BeConfig>(args.conf.as_deref(), BeConfig::load)?;
     if let Some(p) = args.be_port {
         config.be_port = p;
@@ -142,7 +148,7 @@ pub async fn run_be(args: BeArgs) -> Result<(), String> {
     if let Some(path) = &args.port_file {
         write_port_file(path, &format!("{port}\n"))?;
     }
-    be::serve(listener, root, shutdown_signal())
+    be::serve(listener, root, shutdown)
         .await
         .map_err(|e| e.to_string())
 }

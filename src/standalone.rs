@@ -133,6 +133,15 @@ async fn terminate(children: &mut [(String, Child)]) {
     }
 }
 
+/// Whether a pinned future has completed, without waiting for it.
+async fn futures_ready<F: std::future::Future<Output = ()>>(f: &mut std::pin::Pin<&mut F>) -> bool {
+    tokio::select! {
+        biased;
+        _ = f.as_mut() => true,
+        _ = std::future::ready(()) => false,
+    }
+}
+
 fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
@@ -141,6 +150,8 @@ fn tail(path: &Path) -> String {
 
 /// Runs the standalone cluster until SIGINT/SIGTERM.
 pub async fn run(args: StandaloneArgs) -> Result<(), String> {
+    let signal = crate::roles::shutdown_signal();
+    tokio::pin!(signal);
     crate::roles::init_logging("info");
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let data = &args.data_dir;
@@ -188,6 +199,10 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
     // Wait until the FE answers and sees every BE alive.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        if futures_ready(&mut signal).await {
+            terminate(&mut children).await;
+            return Ok(());
+        }
         if let Ok(Some(status)) = children[0].1.try_wait() {
             terminate(&mut children[1..]).await;
             return Err(format!(
@@ -214,8 +229,6 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
         logs.display()
     );
 
-    let signal = crate::roles::shutdown_signal();
-    tokio::pin!(signal);
     loop {
         tokio::select! {
             _ = &mut signal => break,

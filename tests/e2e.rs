@@ -321,7 +321,7 @@ async fn many_connections_garbage_and_disconnects_do_not_hurt() {
     }
     // Many concurrent sessions.
     let mut tasks = Vec::new();
-    for i in 0..300 {
+    for i in 0..1000 {
         let opts = cluster.opts();
         tasks.push(tokio::spawn(async move {
             let mut c = mysql_async::Conn::new(opts).await?;
@@ -398,6 +398,24 @@ async fn standalone_binary_starts_stops_and_restarts() {
         .expect("standalone did not stop on SIGTERM");
     assert!(status.success(), "{status}");
 
+    // Every child process is gone: nothing listens on the FE or BE ports.
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("standalone.json")).unwrap()).unwrap();
+    let mut ports: Vec<u16> = state["be_ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap() as u16)
+        .collect();
+    assert_eq!(ports.len(), 3);
+    ports.push(query_port);
+    for port in &ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", *port)).is_err(),
+            "port {port} still open"
+        );
+    }
+
     let _second = start();
     let mut c = connect(opts).await;
     let tablets = query_strings(&mut c, "SHOW TABLET FROM standalone_db.t").await;
@@ -473,4 +491,44 @@ async fn clients_can_connect_to_information_schema() {
         .into();
     let err = mysql_async::Conn::new(bad).await.unwrap_err().to_string();
     assert!(err.contains("Unknown database 'nope'"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_cli_interactive_session() {
+    let cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE inter").await.unwrap();
+    c.query_drop("CREATE TABLE inter.t (k INT, v STRING) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        .await
+        .unwrap();
+    // `script` gives the CLI a terminal, so it runs interactively: it reads
+    // table and column names for completion at start, then takes our input.
+    let cmd = format!("mariadb -h 127.0.0.1 -P {} -u root inter", cluster.query_port);
+    let mut child = Command::new("timeout")
+        .args(["30", "script", "-qc", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) and mariadb");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        stdin
+            .write_all(b"show tables;\nuse inter;\ndesc t;\nquit\n")
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(
+        out.status.success(),
+        "interactive session failed or hung:\n{text}"
+    );
+    assert!(text.contains("| Tables_in_inter |"), "{text}");
+    assert!(text.contains("Database changed"), "{text}");
+    assert!(
+        text.contains("| v     | varchar(65533) | YES  | true | NULL    |       |"),
+        "{text}"
+    );
+    assert!(text.contains("Bye"), "{text}");
 }

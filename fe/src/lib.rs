@@ -89,12 +89,32 @@ pub struct Listeners {
 impl Listeners {
     /// Binds both ports from the configuration (0 picks a free port).
     pub async fn bind(config: &FeConfig) -> std::io::Result<Self> {
-        let host = config.listen_host.as_str();
         Ok(Self {
-            query: TcpListener::bind((host, config.query_port)).await?,
-            http: TcpListener::bind((host, config.http_port)).await?,
+            query: listen(&config.listen_host, config.query_port).await?,
+            http: listen(&config.listen_host, config.http_port).await?,
         })
     }
+}
+
+/// Listens with a deep accept queue: a burst of clients connecting at once
+/// (a connection pool starting, a load test) must not overflow it, or the
+/// kernel drops SYNs and clients stall for seconds in retransmission back-off.
+async fn listen(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    const BACKLOG: u32 = 4096;
+    let mut last_err = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| std::io::Error::other(format!("cannot resolve {host}"))))
 }
 
 /// Opens the catalog, then serves MySQL and HTTP and heartbeats backends until

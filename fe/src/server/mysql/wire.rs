@@ -87,36 +87,51 @@ impl<R: AsyncRead + Unpin> AsyncRead for OnePacketReader<R> {
                     | usize::from(this.header[2]) << 16;
             }
         }
-        // 2. Hand out the header.
-        if this.header_sent < HEADER {
+        // 2. Hand out the header together with as much of the body as is ready,
+        //    so that a small packet reaches opensrv in one read (its reader
+        //    zero-fills a 1 MB buffer whenever a packet arrives in pieces).
+        let header_part = if this.header_sent < HEADER {
             let n = (HEADER - this.header_sent).min(buf.remaining());
-            buf.put_slice(&this.header[this.header_sent..this.header_sent + n]);
-            this.header_sent += n;
-            if this.header_sent == HEADER && this.body_left == 0 {
-                this.finish_packet();
+            buf.initialize_unfilled_to(n)[..n]
+                .copy_from_slice(&this.header[this.header_sent..this.header_sent + n]);
+            n
+        } else {
+            0
+        };
+        let want = if this.header_sent + header_part == HEADER {
+            this.body_left.min(buf.remaining() - header_part)
+        } else {
+            0
+        };
+        let mut n = 0;
+        if want > 0 {
+            let unfilled = buf.initialize_unfilled_to(header_part + want);
+            let mut limited = ReadBuf::new(&mut unfilled[header_part..header_part + want]);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut limited) {
+                Poll::Ready(Ok(())) => n = limited.filled().len(),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                // Nothing of the body yet: hand out the header alone (if any),
+                // otherwise wait.
+                Poll::Pending if header_part == 0 => return Poll::Pending,
+                Poll::Pending => {}
             }
+            if this.packet_index == 0 && n > 0 {
+                // The handshake response: clear CLIENT_SESSION_TRACK.
+                let start = this.body_read;
+                if (start..start + n).contains(&SESSION_TRACK_BYTE) {
+                    limited.filled_mut()[SESSION_TRACK_BYTE - start] &= !SESSION_TRACK_MASK;
+                }
+            }
+        }
+        if header_part == 0 && n == 0 && this.body_left > 0 {
+            // EOF inside a body.
             return Poll::Ready(Ok(()));
         }
-        // 3. Hand out (part of) the body, never past its end.
-        let want = this.body_left.min(buf.remaining());
-        let unfilled = buf.initialize_unfilled_to(want);
-        let mut limited = ReadBuf::new(&mut unfilled[..want]);
-        ready!(Pin::new(&mut this.inner).poll_read(cx, &mut limited))?;
-        let n = limited.filled().len();
-        if n == 0 {
-            return Poll::Ready(Ok(()));
-        }
-        if this.packet_index == 0 {
-            // The handshake response: clear CLIENT_SESSION_TRACK.
-            let start = this.body_read;
-            if (start..start + n).contains(&SESSION_TRACK_BYTE) {
-                limited.filled_mut()[SESSION_TRACK_BYTE - start] &= !SESSION_TRACK_MASK;
-            }
-        }
-        buf.advance(n);
+        buf.advance(header_part + n);
+        this.header_sent += header_part;
         this.body_read += n;
         this.body_left -= n;
-        if this.body_left == 0 {
+        if this.header_sent == HEADER && this.body_left == 0 {
             this.finish_packet();
         }
         Poll::Ready(Ok(()))
@@ -295,12 +310,29 @@ mod tests {
             }
             chunks.push(buf[..n].to_vec());
         }
-        // header, body, header, body: never two packets in one read.
-        assert_eq!(chunks.len(), 4);
-        assert_eq!(chunks[0], vec![14, 0, 0, 0]);
+        // One whole packet per read, never two.
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(&chunks[0][..4], &[14, 0, 0, 0]);
         // Bit 23 (byte 2, 0x80) cleared in the handshake response only.
-        assert_eq!(&chunks[1][..4], b"\xff\xff\x7f\xff");
-        assert_eq!(chunks[3], b"\x03select 1".to_vec());
+        assert_eq!(&chunks[0][4..8], b"\xff\xff\x7f\xff");
+        assert_eq!(chunks[1], packet(1, b"\x03select 1"));
+    }
+
+    #[tokio::test]
+    async fn small_buffers_get_partial_packets_in_order() {
+        let mut wire = packet(0, b"abcdef");
+        wire.extend(packet(1, b"xyz"));
+        let mut reader = OnePacketReader::new(&wire[..]);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 3];
+        loop {
+            let n = reader.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, wire);
     }
 
     #[tokio::test]
