@@ -38,6 +38,7 @@ slt_tests! {
     slt_session => "session.slt",
     slt_system => "system.slt",
     slt_errors => "errors.slt",
+    slt_insert_select => "insert_select.slt",
 }
 
 async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {

@@ -27,6 +27,17 @@ pub enum BeError {
         /// Cluster id of the heartbeat.
         requested: u64,
     },
+    /// No such tablet on this BE.
+    #[error("tablet {0} not found")]
+    TabletNotFound(u64),
+    /// Data sent by the FE could not be decoded.
+    #[error("bad load data for tablet {tablet_id}: {reason}")]
+    BadData {
+        /// The tablet.
+        tablet_id: u64,
+        /// Why.
+        reason: String,
+    },
     /// Tablet metadata on disk could not be read.
     #[error("corrupt tablet meta {path}: {reason}")]
     CorruptMeta {
@@ -42,6 +53,8 @@ impl From<BeError> for tonic::Status {
         match err {
             BeError::SchemaHashMismatch { .. } => tonic::Status::already_exists(err.to_string()),
             BeError::ClusterMismatch { .. } => tonic::Status::permission_denied(err.to_string()),
+            BeError::TabletNotFound(_) => tonic::Status::not_found(err.to_string()),
+            BeError::BadData { .. } => tonic::Status::invalid_argument(err.to_string()),
             _ => tonic::Status::internal(err.to_string()),
         }
     }

@@ -10,6 +10,10 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod flight;
+pub mod load;
+pub mod rowset;
+pub mod scan;
 pub mod service;
 pub mod storage;
 
@@ -23,6 +27,9 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
 pub use error::BeError;
+
+/// Largest gRPC message accepted or sent (load parts are bounded by the FE).
+pub const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
 /// Resolves the storage root: relative paths are taken under `data_dir`.
 pub fn storage_root(config: &BeConfig, data_dir: &std::path::Path) -> PathBuf {
@@ -47,10 +54,20 @@ pub async fn serve(
 ) -> Result<(), BeError> {
     let addr: SocketAddr = listener.local_addr()?;
     let store = Arc::new(storage::TabletStore::open(storage_root)?);
-    let service = service::BackendService::new(store, addr.port());
-    tracing::info!(%addr, "backend task service listening");
+    let service = service::BackendService::new(Arc::clone(&store), addr.port());
+    let flight = flight::FlightScanService::new(store);
+    tracing::info!(%addr, "backend task and Flight service listening");
     tonic::transport::Server::builder()
-        .add_service(rpc::BackendServer::new(service))
+        .add_service(
+            rpc::BackendServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            arrow_flight::flight_service_server::FlightServiceServer::new(flight)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
         .map_err(|e| BeError::Transport(e.to_string()))

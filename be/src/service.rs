@@ -83,10 +83,59 @@ impl pb::backend_server::Backend for BackendService {
             index_id: req.index_id,
             version: req.version,
             schema_json: req.schema_json,
+            rowsets: Vec::new(),
         };
         self.blocking(move |store| store.create(&meta)).await?;
         tracing::debug!(tablet_id = req.tablet_id, "tablet created");
         Ok(Response::new(pb::CreateTabletResponse {}))
+    }
+
+    async fn write_rowset(
+        &self,
+        request: Request<pb::WriteRowsetRequest>,
+    ) -> Result<Response<pb::WriteRowsetResponse>, Status> {
+        let req = request.into_inner();
+        let (rows, bytes) = self
+            .blocking(move |store| store.write_part(req.tablet_id, req.txn_id, req.part, &req.arrow_ipc))
+            .await?;
+        Ok(Response::new(pb::WriteRowsetResponse { rows, bytes }))
+    }
+
+    async fn publish_version(
+        &self,
+        request: Request<pb::PublishVersionRequest>,
+    ) -> Result<Response<pb::PublishVersionResponse>, Status> {
+        let req = request.into_inner();
+        let tablets = self
+            .blocking(move |store| {
+                let mut stats = Vec::with_capacity(req.tablet_ids.len());
+                for tablet_id in req.tablet_ids {
+                    let (rows, data_bytes) = store.publish(tablet_id, req.txn_id, req.version)?;
+                    stats.push(pb::TabletStat {
+                        tablet_id,
+                        rows,
+                        data_bytes,
+                    });
+                }
+                Ok(stats)
+            })
+            .await?;
+        Ok(Response::new(pb::PublishVersionResponse { tablets }))
+    }
+
+    async fn abort_txn(
+        &self,
+        request: Request<pb::AbortTxnRequest>,
+    ) -> Result<Response<pb::AbortTxnResponse>, Status> {
+        let req = request.into_inner();
+        self.blocking(move |store| {
+            for tablet_id in req.tablet_ids {
+                store.abort(tablet_id, req.txn_id)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(pb::AbortTxnResponse {}))
     }
 
     async fn drop_tablet(

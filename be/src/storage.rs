@@ -5,10 +5,13 @@
 //! ```text
 //! <root>/cluster_id                      bound on the first heartbeat
 //! <root>/data/<tablet_id>/<schema_hash>/meta.json
+//! <root>/data/<tablet_id>/<schema_hash>/txn_<txn>_<part>.parquet   written, not yet published
+//! <root>/data/<tablet_id>/<schema_hash>/v<version>_<txn>_<part>.parquet   published rowset files
 //! <root>/trash/                          dropped tablets before removal
 //! ```
 //!
-//! `meta.json` is versioned (`format_version`) like every persisted format.
+//! `meta.json` is versioned (`format_version`) like every persisted format;
+//! version 1 (no rowsets) is still read (`be/tests/compat`).
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +19,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::BeError;
 
-/// Current tablet meta format.
-pub const TABLET_META_VERSION: u32 = 1;
+/// Current tablet meta format. 2 added `rowsets`.
+pub const TABLET_META_VERSION: u32 = 2;
+
+/// One published load of a tablet: the files holding its rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowsetMeta {
+    /// The version this rowset made visible.
+    pub version: u64,
+    /// The load transaction that wrote it.
+    pub txn_id: u64,
+    /// Parquet files, relative to the tablet's schema directory.
+    pub files: Vec<String>,
+    /// Rows in the files.
+    pub rows: u64,
+    /// Bytes of the files.
+    pub bytes: u64,
+}
 
 /// What a BE records about one tablet replica.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,11 +56,17 @@ pub struct TabletMeta {
     pub version: u64,
     /// Table schema as sent by the FE.
     pub schema_json: String,
+    /// Published rowsets in version order (absent in format 1).
+    #[serde(default)]
+    pub rowsets: Vec<RowsetMeta>,
 }
 
 /// The tablets of one storage root.
 pub struct TabletStore {
     root: PathBuf,
+    /// Serialises meta updates (publish, create, drop) so each is a clean
+    /// read-modify-write of `meta.json`.
+    meta_lock: parking_lot::Mutex<()>,
 }
 
 impl TabletStore {
@@ -50,7 +74,10 @@ impl TabletStore {
     pub fn open(root: PathBuf) -> Result<Self, BeError> {
         std::fs::create_dir_all(root.join("data"))?;
         std::fs::create_dir_all(root.join("trash"))?;
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            meta_lock: parking_lot::Mutex::new(()),
+        })
     }
 
     /// The storage root.
@@ -90,6 +117,7 @@ impl TabletStore {
     /// Creates an empty replica. Re-creating with the same schema hash is a no-op,
     /// so the FE may retry safely.
     pub fn create(&self, meta: &TabletMeta) -> Result<(), BeError> {
+        let _guard = self.meta_lock.lock();
         if let Some(existing) = self.meta(meta.tablet_id)? {
             if existing.schema_hash != meta.schema_hash {
                 return Err(BeError::SchemaHashMismatch {
@@ -102,11 +130,26 @@ impl TabletStore {
         }
         let dir = self.tablet_dir(meta.tablet_id).join(meta.schema_hash.to_string());
         std::fs::create_dir_all(&dir)?;
+        self.save_meta_at(&dir, meta)
+    }
+
+    /// The lock that serialises meta updates.
+    pub(crate) fn meta_lock(&self) -> &parking_lot::Mutex<()> {
+        &self.meta_lock
+    }
+
+    /// Writes a tablet's meta into its schema directory (caller holds the lock).
+    pub(crate) fn save_meta_at(&self, dir: &Path, meta: &TabletMeta) -> Result<(), BeError> {
         let body = serde_json::to_vec_pretty(meta).map_err(|e| BeError::CorruptMeta {
             path: dir.display().to_string(),
             reason: e.to_string(),
         })?;
         write_atomic(&dir.join("meta.json"), &body)
+    }
+
+    /// The directory holding a tablet's meta and files.
+    pub fn schema_dir(&self, tablet_id: u64) -> Result<PathBuf, BeError> {
+        first_subdir(&self.tablet_dir(tablet_id))?.ok_or(BeError::TabletNotFound(tablet_id))
     }
 
     /// Reads a replica's meta, if the tablet exists.
@@ -136,6 +179,7 @@ impl TabletStore {
 
     /// Removes a replica: renamed into `trash/` first (atomic), then deleted.
     pub fn drop_tablet(&self, tablet_id: u64) -> Result<bool, BeError> {
+        let _guard = self.meta_lock.lock();
         let dir = self.tablet_dir(tablet_id);
         if !dir.exists() {
             return Ok(false);
@@ -222,6 +266,7 @@ mod tests {
             index_id: 3,
             version: 1,
             schema_json: "{}".into(),
+            rowsets: Vec::new(),
         }
     }
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::CatalogError;
-use crate::keys::{self, CF_BACKENDS, CF_DATABASES, CF_META, CF_TABLES, CF_USERS};
-use crate::model::{self, Backend, Database, Table, User};
+use crate::keys::{self, CF_BACKENDS, CF_DATABASES, CF_LABELS, CF_META, CF_TABLES, CF_USERS};
+use crate::model::{self, Backend, Database, LoadLabel, Table, User};
 use crate::store::{Store, Write};
 
 /// The whole catalog in memory. Read through [`Catalog::read`].
@@ -19,6 +19,7 @@ pub struct State {
     table_by_name: HashMap<(u64, String), u64>,
     backends: BTreeMap<u64, Backend>,
     users: BTreeMap<(String, String), User>,
+    labels: HashMap<(u64, String), LoadLabel>,
     next_id: u64,
     cluster_id: u64,
 }
@@ -71,6 +72,11 @@ impl State {
         self.users.get(&(name.to_string(), host.to_string()))
     }
 
+    /// A load label of a database.
+    pub fn label(&self, db_id: u64, label: &str) -> Option<&LoadLabel> {
+        self.labels.get(&(db_id, label.to_string()))
+    }
+
     /// The id chosen when this catalog was first created.
     pub fn cluster_id(&self) -> u64 {
         self.cluster_id
@@ -115,6 +121,9 @@ impl State {
             Change::DeleteUser { name, host } => {
                 self.users.remove(&(name, host));
             }
+            Change::PutLabel(l) => {
+                self.labels.insert((l.db_id, l.label.clone()), l);
+            }
         }
     }
 }
@@ -136,6 +145,8 @@ pub enum Change {
     DeleteBackend(u64),
     /// Create or replace a user.
     PutUser(User),
+    /// Record a finished load's label.
+    PutLabel(LoadLabel),
     /// Remove a user.
     DeleteUser {
         /// User name.
@@ -156,6 +167,7 @@ impl Change {
             Change::DeleteBackend(id) => del(CF_BACKENDS, keys::id_key(*id).to_vec()),
             Change::PutUser(u) => put(CF_USERS, keys::user_key(&u.name, &u.host), u),
             Change::DeleteUser { name, host } => del(CF_USERS, keys::user_key(name, host)),
+            Change::PutLabel(l) => put(CF_LABELS, keys::label_key(l.db_id, &l.label), l),
         }
     }
 }
@@ -213,6 +225,14 @@ pub struct Catalog {
     write_lock: Mutex<()>,
 }
 
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("cluster_id", &self.read().cluster_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// First id handed out in a new catalog; small ids stay free for fixed objects.
 const FIRST_ID: u64 = 10_000;
 
@@ -236,6 +256,10 @@ impl Catalog {
         for (key, value) in store.scan(CF_USERS)? {
             let u: User = model::decode(&keys::describe(CF_USERS, &key), &value)?;
             state.apply(Change::PutUser(u));
+        }
+        for (key, value) in store.scan(CF_LABELS)? {
+            let l: LoadLabel = model::decode(&keys::describe(CF_LABELS, &key), &value)?;
+            state.apply(Change::PutLabel(l));
         }
         state.next_id = read_u64(&store, keys::META_NEXT_ID)?.unwrap_or(FIRST_ID);
         state.cluster_id = match read_u64(&store, keys::META_CLUSTER_ID)? {

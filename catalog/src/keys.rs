@@ -12,11 +12,13 @@ pub const CF_TABLES: &str = "tables";
 pub const CF_BACKENDS: &str = "backends";
 /// Column family of users.
 pub const CF_USERS: &str = "users";
+/// Column family of load labels.
+pub const CF_LABELS: &str = "labels";
 /// Column family of singletons.
 pub const CF_META: &str = "meta";
 
 /// Every column family the store opens.
-pub const ALL_CFS: &[&str] = &[CF_DATABASES, CF_TABLES, CF_BACKENDS, CF_USERS, CF_META];
+pub const ALL_CFS: &[&str] = &[CF_DATABASES, CF_TABLES, CF_BACKENDS, CF_USERS, CF_LABELS, CF_META];
 
 /// Key of the next free object id.
 pub const META_NEXT_ID: &[u8] = b"next_id";
@@ -34,6 +36,13 @@ pub fn user_key(name: &str, host: &str) -> Vec<u8> {
     key.extend_from_slice(name.as_bytes());
     key.push(0);
     key.extend_from_slice(host.as_bytes());
+    key
+}
+
+/// Key of a load label: the database id, then the label.
+pub fn label_key(db_id: u64, label: &str) -> Vec<u8> {
+    let mut key = db_id.to_be_bytes().to_vec();
+    key.extend_from_slice(label.as_bytes());
     key
 }
 

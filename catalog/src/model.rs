@@ -7,6 +7,7 @@
 
 mod backend;
 mod database;
+mod label;
 mod partition;
 mod table;
 mod types;
@@ -14,6 +15,7 @@ mod user;
 
 pub use backend::Backend;
 pub use database::Database;
+pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
 pub use table::{Column, ColumnDefault, Distribution, KeysKind, Partitioning, Table, TableState};
 pub use types::{ColumnType, STRING_LEN};

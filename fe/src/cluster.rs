@@ -21,6 +21,9 @@ pub use placement::place_replicas;
 
 use crate::error::FeError;
 
+/// Largest gRPC message sent to or accepted from a BE.
+pub const MAX_MESSAGE: usize = 256 * 1024 * 1024;
+
 /// What heartbeats taught us about one backend.
 #[derive(Debug, Clone, Default)]
 pub struct BackendStatus {
@@ -65,21 +68,27 @@ impl Cluster {
 
     /// A gRPC client for a backend; channels are created lazily and reused.
     pub fn client(&self, be: &Backend) -> Result<BackendClient<Channel>, FeError> {
+        Ok(BackendClient::new(self.channel(be)?)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE))
+    }
+
+    /// The connection to a backend (task service and Flight share it).
+    pub fn channel(&self, be: &Backend) -> Result<Channel, FeError> {
         let address = be.address();
         let mut channels = self.channels.lock();
         if let Some((addr, channel)) = channels.get(&be.id)
             && *addr == address
         {
-            return Ok(BackendClient::new(channel.clone()));
+            return Ok(channel.clone());
         }
         let endpoint = Endpoint::from_shared(format!("http://{address}"))
             .map_err(|e| FeError::common(format!("invalid backend address {address}: {e}")))?
             .connect_timeout(Duration::from_secs(2))
-            .timeout(self.rpc_timeout)
             .tcp_nodelay(true);
         let channel = endpoint.connect_lazy();
         channels.insert(be.id, (address, channel.clone()));
-        Ok(BackendClient::new(channel))
+        Ok(channel)
     }
 
     /// Liveness of one backend.
@@ -105,19 +114,24 @@ impl Cluster {
             (state.backends().cloned().collect::<Vec<_>>(), state.cluster_id())
         };
         let mut tasks = Vec::new();
+        let timeout = self.rpc_timeout;
         for be in backends {
             let client = self.client(&be);
             tasks.push(async move {
                 let result = match client {
-                    Ok(mut c) => c
-                        .heartbeat(pb::HeartbeatRequest {
+                    Ok(mut c) => {
+                        let call = c.heartbeat(pb::HeartbeatRequest {
                             cluster_id,
                             backend_id: be.id,
                             fe_time_ms: now_ms(),
-                        })
-                        .await
-                        .map(tonic::Response::into_inner)
-                        .map_err(|s| s.message().to_string()),
+                        });
+                        match tokio::time::timeout(timeout, call).await {
+                            Ok(r) => r
+                                .map(tonic::Response::into_inner)
+                                .map_err(|s| s.message().to_string()),
+                            Err(_) => Err(format!("heartbeat timed out after {}s", timeout.as_secs())),
+                        }
+                    }
                     Err(e) => Err(e.to_string()),
                 };
                 (be.id, result)

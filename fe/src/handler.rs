@@ -2,6 +2,7 @@
 
 mod alter;
 mod database;
+mod insert;
 mod like;
 mod query;
 mod set;
@@ -150,7 +151,9 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::SetPassword { user, password } => set::set_password(fe, session, user, password),
         S::Kill { query, connection_id } => set::kill(fe, connection_id, query),
         S::Begin | S::Commit | S::Rollback => Ok(Output::ok()),
-        S::Query(text) => query::select(fe, session, &text),
+        S::Query(text) => query::select(fe, session, &text).await,
+        S::Insert(text) => insert::insert(fe, session, &text).await,
+        S::Delete(text) => insert::delete(fe, session, &text).await,
     }
 }
 

@@ -21,6 +21,8 @@ pub mod ddl;
 pub mod error;
 pub mod handler;
 pub mod http;
+pub mod load;
+pub mod query;
 pub mod result;
 pub mod server;
 pub mod session;
@@ -57,6 +59,15 @@ pub struct Fe {
     pub ports: Ports,
     /// When this FE started, epoch ms.
     pub start_time_ms: i64,
+    /// Serialises loads per table.
+    pub load_locks: load::txn::LoadLocks,
+}
+
+impl Fe {
+    /// The lock serialising loads into a table.
+    pub fn table_load_lock(&self, table_id: u64) -> Arc<tokio::sync::Mutex<()>> {
+        self.load_locks.get(table_id)
+    }
 }
 
 /// The FE's listening addresses.
@@ -140,7 +151,7 @@ pub async fn run(
         .map_err(|e| FeError::Internal(e.to_string()))?;
     let cluster = Arc::new(cluster::Cluster::new(
         Arc::clone(&catalog),
-        Duration::from_secs(config.tablet_create_timeout_second.max(1)),
+        Duration::from_secs(config.heartbeat_timeout_second.max(1)),
     ));
     let version_comment = format!(
         "StarRocks version {STARROCKS_COMPAT_VERSION} (Starling {})",
@@ -156,6 +167,7 @@ pub async fn run(
             http: http_addr.port(),
         },
         start_time_ms: cluster::now_ms(),
+        load_locks: load::txn::LoadLocks::default(),
         config,
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -203,6 +203,10 @@ pub enum Statement {
     Rollback,
     /// A query (`SELECT`, `WITH`, `VALUES` or `(`): the raw trimmed text.
     Query(String),
+    /// `INSERT ...`: raw text, planned by the FE's SQL engine.
+    Insert(String),
+    /// `DELETE FROM ...`: raw text, planned by the FE's SQL engine.
+    Delete(String),
 }
 
 /// Writes ` LIKE '..'` / ` WHERE ..` when present.
@@ -361,7 +365,7 @@ impl fmt::Display for Statement {
             Statement::Begin => f.write_str("BEGIN"),
             Statement::Commit => f.write_str("COMMIT"),
             Statement::Rollback => f.write_str("ROLLBACK"),
-            Statement::Query(q) => f.write_str(q),
+            Statement::Query(q) | Statement::Insert(q) | Statement::Delete(q) => f.write_str(q),
         }
     }
 }

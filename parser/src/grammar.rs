@@ -62,15 +62,23 @@ fn statement(i: &str) -> PResult<'_, Statement> {
     .parse(i)
 }
 
-/// `SELECT`, `WITH`, `VALUES` or `(`: kept as raw text for the FE.
+/// `SELECT`, `WITH`, `VALUES` or `(` (a query), `INSERT` or `DELETE`: kept as
+/// raw text for the FE's SQL engine.
 fn query(i: &str) -> PResult<'_, Statement> {
     let s = lex::skip_ws(i);
+    let raw = s.trim_end().to_string();
+    if kw("INSERT")(s).is_ok() {
+        return Ok((&s[s.len()..], Statement::Insert(raw)));
+    }
+    if kw("DELETE")(s).is_ok() {
+        return Ok((&s[s.len()..], Statement::Delete(raw)));
+    }
     let starts =
         kw("SELECT")(s).is_ok() || kw("WITH")(s).is_ok() || kw("VALUES")(s).is_ok() || punct("(")(s).is_ok();
     if !starts {
         return fail(s, Expected::Keyword("SELECT"));
     }
-    Ok((&s[s.len()..], Statement::Query(s.trim_end().to_string())))
+    Ok((&s[s.len()..], Statement::Query(raw)))
 }
 
 #[cfg(test)]

@@ -21,3 +21,34 @@ pub use pb::backend_server::BackendServer;
 
 /// Version string both processes report.
 pub const STARLING_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What the FE asks a BE to stream over Arrow Flight `do_get`: one tablet's
+/// rows at one version. Sent as JSON in the Flight ticket.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanTicket {
+    /// The tablet.
+    pub tablet_id: u64,
+    /// Read rowsets up to and including this version.
+    pub version: u64,
+    /// Columns to return, in order; `None` for all stored columns.
+    pub columns: Option<Vec<String>>,
+    /// For PRIMARY KEY tables, the key columns: later versions replace earlier
+    /// rows with the same key, and rows whose `__op` is 1 delete them.
+    pub primary_key: Option<Vec<String>>,
+}
+
+impl ScanTicket {
+    /// Encodes the ticket bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a ticket is plain data")
+    }
+
+    /// Decodes ticket bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// Name of the optional operation column of PRIMARY KEY loads (0 upsert, 1 delete),
+/// as in StarRocks.
+pub const OP_COLUMN: &str = "__op";

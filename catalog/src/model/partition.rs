@@ -167,4 +167,10 @@ pub struct Partition {
     pub replication_num: u32,
     /// Tablets, in bucket order.
     pub tablets: Vec<Tablet>,
+    /// Rows stored at the visible version (sum over tablets, one replica each).
+    #[serde(default)]
+    pub row_count: u64,
+    /// Bytes of data files at the visible version (one replica per tablet).
+    #[serde(default)]
+    pub data_size: u64,
 }

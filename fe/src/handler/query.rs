@@ -1,8 +1,7 @@
-//! SELECT without tables: what drivers and tools send on connect
-//! (`SELECT @@version_comment LIMIT 1`, `SELECT DATABASE()`, `SELECT 1`).
-//!
-//! Queries over tables need the query engine, which comes with loading; until
-//! then they are refused with a clear error.
+//! Queries. SELECT without tables — what drivers and tools send on connect
+//! (`SELECT @@version_comment LIMIT 1`, `SELECT DATABASE()`, `SELECT 1`) — is
+//! answered here, because it needs MySQL's session variables and functions;
+//! everything else runs on DataFusion ([`crate::query`]).
 
 use sqlparser::ast::{
     self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, LimitClause, SelectItem, SetExpr, Statement,
@@ -28,17 +27,37 @@ fn parse_query(sql: &str) -> Result<Box<ast::Query>, FeError> {
     }
 }
 
-/// Runs a table-less SELECT.
-pub fn select(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
-    let query = parse_query(sql)?;
+/// Runs a query: table-less SELECTs (what drivers send, with `@@variables` and
+/// MySQL session functions) here, everything else on DataFusion.
+pub async fn select(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
+    match parse_query(sql) {
+        Ok(query) if is_table_less(&query) => match select_without_tables(fe, session, &query) {
+            Err(FeError::Execution { .. }) => run_engine(fe, session, sql).await,
+            other => other,
+        },
+        _ => run_engine(fe, session, sql).await,
+    }
+}
+
+async fn run_engine(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
+    let ctx = crate::query::engine::session(&fe.catalog, &fe.cluster, session.database.as_deref())?;
+    let (schema, batches) = crate::query::engine::run(&ctx, sql).await?;
+    crate::query::output::to_result_set(&schema, &batches).map(Output::Rows)
+}
+
+fn is_table_less(query: &ast::Query) -> bool {
     let SetExpr::Select(select) = query.body.as_ref() else {
-        return Err(FeError::not_supported("This form of query"));
+        return false;
     };
     let from_dual = select.from.len() == 1
         && matches!(&select.from[0].relation, ast::TableFactor::Table { name, .. } if name.to_string().eq_ignore_ascii_case("dual"));
-    if !select.from.is_empty() && !from_dual {
-        return Err(FeError::not_supported("SELECT from tables"));
-    }
+    (select.from.is_empty() || from_dual) && query.with.is_none()
+}
+
+fn select_without_tables(fe: &Fe, session: &Session, query: &ast::Query) -> Result<Output, FeError> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Err(FeError::not_supported("This form of query"));
+    };
     if select.selection.is_some() || query.order_by.is_some() {
         return Err(FeError::not_supported("WHERE or ORDER BY without FROM"));
     }

@@ -114,6 +114,8 @@ pub(super) async fn new_partitions(
             visible_version_time_ms: now,
             replication_num: replication as u32,
             tablets,
+            row_count: 0,
+            data_size: 0,
         });
     }
     let created: Vec<(Backend, u64)> = requests.iter().map(|(be, r)| (be.clone(), r.tablet_id)).collect();

@@ -39,3 +39,7 @@ VALUES (1, 2)
 /* comment */ SELECT @@max_allowed_packet, @@wait_timeout, @@socket -- trailing
 ----
 select 1; select 'a;b'; BEGIN
+----
+INSERT INTO t WITH LABEL l1 (a, b) VALUES (1, 'x')
+----
+delete from t where id = 1

@@ -118,7 +118,7 @@ impl Shim {
         }
         OkResponse {
             affected_rows,
-            info,
+            info: lenenc_info(info),
             status_flags: status,
             ..Default::default()
         }
@@ -129,6 +129,25 @@ impl Drop for Shim {
     fn drop(&mut self) {
         self.fe.connections.unregister(self.id);
     }
+}
+
+/// The OK packet's info text as a length-encoded string. opensrv writes it raw
+/// (CLIENT_SESSION_TRACK is cleared, see `wire`), but libmariadb and MySQL's
+/// own clients always read it length-encoded, as MySQL servers write it; so the
+/// length byte goes in front here. Infos are kept under 251 bytes, where the
+/// length is that single byte.
+fn lenenc_info(info: String) -> String {
+    if info.is_empty() {
+        return info;
+    }
+    let mut text: String = info.chars().take(120).collect();
+    while text.len() > 250 {
+        text.pop();
+    }
+    let mut out = String::with_capacity(text.len() + 1);
+    out.push(char::from(text.len() as u8));
+    out.push_str(&text);
+    out
 }
 
 fn wire_error(err: &FeError) -> Vec<u8> {

@@ -1,0 +1,182 @@
+//! The DataFusion session over Starling's catalog.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use catalog::{Catalog, TableState};
+use datafusion::catalog::{CatalogProvider, SchemaProvider};
+use datafusion::datasource::TableProvider;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use super::provider::{Endpoints, OlapTableProvider, ReplicaEndpoint};
+use crate::cluster::Cluster;
+use crate::error::{ErrorCode, FeError};
+
+/// The name StarRocks gives its internal catalog.
+pub const DEFAULT_CATALOG: &str = "default_catalog";
+
+/// Databases as DataFusion schemas.
+#[derive(Debug)]
+struct StarlingCatalog {
+    catalog: Arc<Catalog>,
+    endpoints: Arc<Endpoints>,
+}
+
+impl CatalogProvider for StarlingCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        self.catalog.read().databases().map(|d| d.name.clone()).collect()
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        let state = self.catalog.read();
+        let db = state
+            .database(name)
+            .or_else(|| state.databases().find(|d| d.name.eq_ignore_ascii_case(name)))?;
+        Some(Arc::new(DatabaseSchema {
+            db_id: db.id,
+            catalog: Arc::clone(&self.catalog),
+            endpoints: Arc::clone(&self.endpoints),
+        }))
+    }
+}
+
+/// One database's tables.
+#[derive(Debug)]
+struct DatabaseSchema {
+    db_id: u64,
+    catalog: Arc<Catalog>,
+    endpoints: Arc<Endpoints>,
+}
+
+#[async_trait]
+impl SchemaProvider for DatabaseSchema {
+    fn table_names(&self) -> Vec<String> {
+        self.catalog
+            .read()
+            .tables(self.db_id)
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        let table = {
+            let state = self.catalog.read();
+            state
+                .table(self.db_id, name)
+                .or_else(|| {
+                    state
+                        .tables(self.db_id)
+                        .find(|t| t.name.eq_ignore_ascii_case(name))
+                })
+                .cloned()
+        };
+        let Some(table) = table else {
+            return Ok(None);
+        };
+        if table.state != TableState::Normal {
+            return Err(DataFusionError::Plan(format!(
+                "Table state is not NORMAL: '{}'",
+                "RESTORING"
+            )));
+        }
+        Ok(Some(Arc::new(OlapTableProvider::new(
+            table,
+            Arc::clone(&self.endpoints),
+        ))))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        let state = self.catalog.read();
+        state.table(self.db_id, name).is_some()
+            || state
+                .tables(self.db_id)
+                .any(|t| t.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Alive backends and their connections, captured when a query starts.
+fn endpoints(catalog: &Catalog, cluster: &Cluster) -> Result<Endpoints, FeError> {
+    let mut map = Endpoints::new();
+    for be in cluster.alive_backends() {
+        let channel = cluster.channel(&be)?;
+        map.insert(
+            be.id,
+            ReplicaEndpoint {
+                address: be.address(),
+                channel,
+            },
+        );
+    }
+    let _ = catalog;
+    Ok(map)
+}
+
+/// A DataFusion session for one statement, with `database` as default schema.
+pub fn session(
+    catalog: &Arc<Catalog>,
+    cluster: &Cluster,
+    database: Option<&str>,
+) -> Result<SessionContext, FeError> {
+    let mut config = SessionConfig::new()
+        .with_default_catalog_and_schema(DEFAULT_CATALOG, database.unwrap_or("information_schema"))
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .with_information_schema(false)
+        .with_create_default_catalog_and_schema(false);
+    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::MySQL;
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_catalog(
+        DEFAULT_CATALOG,
+        Arc::new(StarlingCatalog {
+            catalog: Arc::clone(catalog),
+            endpoints: Arc::new(endpoints(catalog, cluster)?),
+        }),
+    );
+    Ok(ctx)
+}
+
+/// Maps a DataFusion error to what the client sees, in StarRocks' words where
+/// StarRocks has them.
+pub fn df_error(e: DataFusionError) -> FeError {
+    let root = e.find_root();
+    match root {
+        DataFusionError::SQL(err, _) => {
+            FeError::Syntax(format!("Getting syntax error. Detail message: {err}."))
+        }
+        DataFusionError::Plan(msg) if msg.contains("Table state is not NORMAL") => FeError::Analysis {
+            code: ErrorCode::Common,
+            message: msg.clone(),
+        },
+        DataFusionError::Plan(msg) => match unknown_table(msg) {
+            Some(name) if name.starts_with("information_schema.") => FeError::no_db(),
+            Some(name) => FeError::unknown_table(&name),
+            None => FeError::analysis(msg.clone()),
+        },
+        DataFusionError::SchemaError(err, _) => match err.as_ref() {
+            datafusion::common::SchemaError::FieldNotFound { field, .. } => {
+                FeError::analysis(format!("Column '{}' cannot be resolved", field.name()))
+            }
+            other => FeError::analysis(other.to_string()),
+        },
+        DataFusionError::NotImplemented(msg) => FeError::not_supported(msg.clone()),
+        _ => FeError::common(e.to_string()),
+    }
+}
+
+/// `db.table` from DataFusion's "table 'catalog.db.table' not found".
+fn unknown_table(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("table '")?;
+    let name = rest.strip_suffix("' not found")?;
+    let name = name.strip_prefix(&format!("{DEFAULT_CATALOG}.")).unwrap_or(name);
+    Some(name.to_string())
+}
+
+/// Runs a query and collects its result.
+pub async fn run(ctx: &SessionContext, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), FeError> {
+    let df = ctx.sql(sql).await.map_err(df_error)?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(df_error)?;
+    Ok((schema, batches))
+}

@@ -1,0 +1,299 @@
+//! Which tablets a query must read: partitions whose range can hold rows that
+//! pass the filters, and within them the buckets an equality on every
+//! distribution column selects. Pruning is conservative: anything not
+//! understood keeps the tablet (DataFusion still applies every filter).
+
+use std::collections::BTreeSet;
+
+use arrow::array::ArrayRef;
+use catalog::{ColumnType, Distribution, KeyPart, Partitioning, Table};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
+
+use super::types::arrow_type;
+use crate::load::hash;
+
+/// A bound of the partition column's values that filters allow.
+#[derive(Debug, Clone)]
+struct Bound {
+    key: KeyPart,
+    inclusive: bool,
+}
+
+/// Values of the partition column a query can want.
+#[derive(Debug, Default, Clone)]
+struct Interval {
+    lower: Option<Bound>,
+    upper: Option<Bound>,
+    /// An `IN` list or equalities: only these values.
+    points: Option<Vec<KeyPart>>,
+}
+
+fn column_name(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Column(c) => Some(c.name.as_str()),
+        Expr::Cast(c) => column_name(&c.expr),
+        _ => None,
+    }
+}
+
+fn literal(e: &Expr) -> Option<&ScalarValue> {
+    match e {
+        Expr::Literal(v, _) => Some(v),
+        _ => None,
+    }
+}
+
+/// A literal as a partition key value of the column's type.
+fn key_part(value: &ScalarValue, ty: &ColumnType) -> Option<KeyPart> {
+    if value.is_null() {
+        return None;
+    }
+    let cast = value.cast_to(&arrow_type(ty)).ok()?;
+    let text = match cast {
+        ScalarValue::Int8(Some(v)) => v.to_string(),
+        ScalarValue::Int16(Some(v)) => v.to_string(),
+        ScalarValue::Int32(Some(v)) => v.to_string(),
+        ScalarValue::Int64(Some(v)) => v.to_string(),
+        ScalarValue::Decimal128(Some(v), _, 0) => v.to_string(),
+        ScalarValue::Date32(Some(days)) => chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)?
+            .format("%Y-%m-%d")
+            .to_string(),
+        ScalarValue::TimestampMicrosecond(Some(us), _) => chrono::DateTime::from_timestamp_micros(us)?
+            .naive_utc()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        _ => return None,
+    };
+    KeyPart::parse(ty, &text).ok()
+}
+
+fn tighten_lower(iv: &mut Interval, b: Bound) {
+    let replace = match &iv.lower {
+        None => true,
+        Some(cur) => b.key > cur.key || (b.key == cur.key && !b.inclusive),
+    };
+    if replace {
+        iv.lower = Some(b);
+    }
+}
+
+fn tighten_upper(iv: &mut Interval, b: Bound) {
+    let replace = match &iv.upper {
+        None => true,
+        Some(cur) => b.key < cur.key || (b.key == cur.key && !b.inclusive),
+    };
+    if replace {
+        iv.upper = Some(b);
+    }
+}
+
+fn constrain(iv: &mut Interval, e: &Expr, column: &str, ty: &ColumnType) {
+    match e {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And,
+            right,
+        }) => {
+            constrain(iv, left, column, ty);
+            constrain(iv, right, column, ty);
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let (op, value) = match (
+                column_name(left),
+                literal(right),
+                column_name(right),
+                literal(left),
+            ) {
+                (Some(c), Some(v), _, _) if c.eq_ignore_ascii_case(column) => (*op, v),
+                (_, _, Some(c), Some(v)) if c.eq_ignore_ascii_case(column) => match op.swap() {
+                    Some(op) => (op, v),
+                    None => return,
+                },
+                _ => return,
+            };
+            let Some(key) = key_part(value, ty) else {
+                return;
+            };
+            match op {
+                Operator::Eq => {
+                    tighten_lower(
+                        iv,
+                        Bound {
+                            key: key.clone(),
+                            inclusive: true,
+                        },
+                    );
+                    tighten_upper(iv, Bound { key, inclusive: true });
+                }
+                Operator::Lt => tighten_upper(
+                    iv,
+                    Bound {
+                        key,
+                        inclusive: false,
+                    },
+                ),
+                Operator::LtEq => tighten_upper(iv, Bound { key, inclusive: true }),
+                Operator::Gt => tighten_lower(
+                    iv,
+                    Bound {
+                        key,
+                        inclusive: false,
+                    },
+                ),
+                Operator::GtEq => tighten_lower(iv, Bound { key, inclusive: true }),
+                _ => {}
+            }
+        }
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) => {
+            if column_name(expr).is_some_and(|c| c.eq_ignore_ascii_case(column))
+                && let (Some(lo), Some(hi)) = (literal(low), literal(high))
+                && let (Some(lo), Some(hi)) = (key_part(lo, ty), key_part(hi, ty))
+            {
+                tighten_lower(
+                    iv,
+                    Bound {
+                        key: lo,
+                        inclusive: true,
+                    },
+                );
+                tighten_upper(
+                    iv,
+                    Bound {
+                        key: hi,
+                        inclusive: true,
+                    },
+                );
+            }
+        }
+        Expr::InList(list)
+            if !list.negated && column_name(&list.expr).is_some_and(|c| c.eq_ignore_ascii_case(column)) =>
+        {
+            let points: Option<Vec<KeyPart>> = list
+                .list
+                .iter()
+                .map(|e| literal(e).and_then(|v| key_part(v, ty)))
+                .collect();
+            if let Some(points) = points {
+                iv.points = Some(points);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn may_overlap(iv: &Interval, range: &catalog::PartitionRange) -> bool {
+    // Partition rows r satisfy lower <= r < upper.
+    if let Some(points) = &iv.points
+        && !points.iter().any(|p| {
+            range.lower <= catalog::PartitionKey(vec![p.clone()])
+                && catalog::PartitionKey(vec![p.clone()]) < range.upper
+        })
+    {
+        return false;
+    }
+    if let Some(lo) = &iv.lower
+        && range.upper <= catalog::PartitionKey(vec![lo.key.clone()])
+    {
+        return false;
+    }
+    if let Some(hi) = &iv.upper {
+        let hi_key = catalog::PartitionKey(vec![hi.key.clone()]);
+        if hi_key < range.lower || (!hi.inclusive && hi_key == range.lower) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Indices of the partitions the filters may touch.
+pub fn partitions(table: &Table, filters: &[Expr]) -> Vec<usize> {
+    let all = (0..table.partitions.len()).collect();
+    let Partitioning::Range { columns } = &table.partitioning else {
+        return all;
+    };
+    // Only single-column ranges are pruned.
+    let [column] = columns.as_slice() else {
+        return all;
+    };
+    let Some(ty) = table.column(column).map(|c| c.ty) else {
+        return all;
+    };
+    let mut iv = Interval::default();
+    for f in filters {
+        constrain(&mut iv, f, column, &ty);
+    }
+    table
+        .partitions
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.range.as_ref().is_none_or(|r| may_overlap(&iv, r)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Equality literal for `column` among the (AND-ed) filters.
+fn equality<'a>(filters: &'a [Expr], column: &str) -> Option<&'a ScalarValue> {
+    fn walk<'a>(e: &'a Expr, column: &str) -> Option<&'a ScalarValue> {
+        match e {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::And,
+                right,
+            }) => walk(left, column).or_else(|| walk(right, column)),
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => {
+                match (
+                    column_name(left),
+                    literal(right),
+                    column_name(right),
+                    literal(left),
+                ) {
+                    (Some(c), Some(v), _, _) | (_, _, Some(c), Some(v)) if c.eq_ignore_ascii_case(column) => {
+                        Some(v)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    filters.iter().find_map(|f| walk(f, column))
+}
+
+/// Buckets the filters select, or all of them.
+pub fn buckets(table: &Table, filters: &[Expr]) -> BTreeSet<usize> {
+    let all: BTreeSet<usize> = (0..table.distribution.buckets() as usize).collect();
+    let Distribution::Hash { columns, buckets } = &table.distribution else {
+        return all;
+    };
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
+    for name in columns {
+        let Some(col) = table.column(name) else {
+            return all;
+        };
+        let Some(value) = equality(filters, name) else {
+            return all;
+        };
+        let Ok(cast) = value.cast_to(&arrow_type(&col.ty)) else {
+            return all;
+        };
+        if cast.is_null() {
+            return all;
+        }
+        let Ok(array) = cast.to_array() else {
+            return all;
+        };
+        arrays.push(array);
+    }
+    let h = hash::hash_rows(&arrays, 1)[0];
+    BTreeSet::from([hash::bucket(h, *buckets)])
+}
