@@ -10,7 +10,7 @@ sudo_if_needed() {
 }
 
 missing=()
-for pkg in clang libclang-dev protobuf-compiler mariadb-client python3-pip libmariadb-java; do
+for pkg in clang libclang-dev protobuf-compiler mariadb-client python3-pip libmariadb-java curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # The JDBC test runs a single-file Java program, which needs a JDK (javac).

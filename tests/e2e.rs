@@ -533,3 +533,206 @@ async fn mariadb_cli_interactive_session() {
     );
     assert!(text.contains("Bye"), "{text}");
 }
+
+/// `curl` a Stream Load; returns (HTTP status, JSON body).
+fn stream_load(
+    cluster: &TestCluster,
+    path: &str,
+    headers: &[&str],
+    data: &[u8],
+    user: &str,
+) -> (u16, serde_json::Value) {
+    let file = cluster.path().join(format!("load-{}.dat", rand_suffix()));
+    std::fs::write(&file, data).unwrap();
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-s",
+        "-w",
+        "\n%{http_code}",
+        "--location-trusted",
+        "-u",
+        user,
+        "-XPUT",
+        "-T",
+    ])
+    .arg(&file)
+    .arg(format!(
+        "http://127.0.0.1:{}/api/{path}/_stream_load",
+        cluster.http_port
+    ));
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let out = cmd.output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap();
+    (
+        code.parse().unwrap(),
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_load_csv_json_labels_filtering_and_auth() {
+    let cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE sl").await.unwrap();
+    c.query_drop(
+        "CREATE TABLE sl.orders (id BIGINT NOT NULL, dt DATE, amount DECIMAL(10, 2), note VARCHAR(10)) \
+         DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 4",
+    )
+    .await
+    .unwrap();
+
+    let csv = b"id,dt,amount,note\n1,2024-01-01,10.50,a\n2,2024-01-02,\\N,b\n3,not-a-date,1,c\n";
+    let (code, r) = stream_load(
+        &cluster,
+        "sl/orders",
+        &["label:l1", "column_separator:,", "skip_header:1"],
+        csv,
+        "root:",
+    );
+    assert_eq!(code, 200);
+    assert_eq!(r["Status"], "Fail", "{r}");
+    assert_eq!(r["Message"], "too many filtered rows", "{r}");
+    assert_eq!(r["NumberFilteredRows"], 1, "{r}");
+    let url = r["ErrorURL"].as_str().unwrap().to_string();
+    let log = Command::new("curl").args(["-s", &url]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&log.stdout).contains("cannot be converted to date"),
+        "{url}"
+    );
+    // Nothing of the failed load is visible.
+    let count: Option<i64> = c.query_first("SELECT COUNT(*) FROM sl.orders").await.unwrap();
+    assert_eq!(count, Some(0));
+
+    let (code, r) = stream_load(
+        &cluster,
+        "sl/orders",
+        &[
+            "label:l2",
+            "column_separator:,",
+            "skip_header:1",
+            "max_filter_ratio:0.5",
+        ],
+        csv,
+        "root:",
+    );
+    assert_eq!(code, 200);
+    assert_eq!(r["Status"], "Success", "{r}");
+    for (field, value) in [
+        ("NumberTotalRows", 3),
+        ("NumberLoadedRows", 2),
+        ("NumberFilteredRows", 1),
+    ] {
+        assert_eq!(r[field], value, "{field} in {r}");
+    }
+    assert!(r["TxnId"].as_u64().unwrap() > 0);
+    assert_eq!(r["Label"], "l2");
+    assert!(r["LoadBytes"].as_u64().unwrap() == csv.len() as u64);
+    assert!(r.get("LoadTimeMs").is_some());
+
+    // A reused label is refused, whatever the data.
+    let (_, r) = stream_load(
+        &cluster,
+        "sl/orders",
+        &["label:l2", "column_separator:,"],
+        b"9,2024-01-01,1,x\n",
+        "root:",
+    );
+    assert_eq!(r["Status"], "Label Already Exists", "{r}");
+
+    // JSON lines with a columns subset; missing keys are NULL.
+    let json = b"{\"id\": 10, \"amount\": 1.25}\n{\"id\": 11, \"note\": \"j\"}\n";
+    let (_, r) = stream_load(&cluster, "sl/orders", &["label:l3", "format:json"], json, "root:");
+    assert_eq!(r["Status"], "Success", "{r}");
+
+    // Bad credentials.
+    let (code, _) = stream_load(&cluster, "sl/orders", &["label:l4"], b"1\n", "root:wrong");
+    assert_eq!(code, 401);
+    let (_, r) = stream_load(&cluster, "sl/missing", &["label:l5"], b"1\n", "root:");
+    assert_eq!(r["Status"], "Fail");
+
+    let rows = query_strings(&mut c, "SELECT id, dt, amount, note FROM sl.orders ORDER BY id").await;
+    assert_eq!(
+        rows,
+        vec![
+            vec!["1", "2024-01-01", "10.50", "a"],
+            vec!["2", "2024-01-02", "NULL", "b"],
+            vec!["10", "NULL", "1.25", "NULL"],
+            vec!["11", "NULL", "NULL", "j"],
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_read_another_replica_when_a_backend_dies() {
+    let mut cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE ha").await.unwrap();
+    c.query_drop("CREATE TABLE ha.t (k INT, v INT) DISTRIBUTED BY HASH(k) BUCKETS 6")
+        .await
+        .unwrap();
+    let values: Vec<String> = (0..200).map(|i| format!("({i}, {})", i * 2)).collect();
+    c.query_drop(format!("INSERT INTO ha.t VALUES {}", values.join(",")))
+        .await
+        .unwrap();
+    // Kill a BE and query at once, before any heartbeat notices.
+    cluster.kill_be(0);
+    let sum: Option<i64> = c.query_first("SELECT SUM(v) FROM ha.t").await.unwrap();
+    assert_eq!(sum, Some((0..200).map(|i| i * 2).sum()));
+    // Loads need every replica: with one BE down they fail cleanly.
+    let err = c
+        .query_drop("INSERT INTO ha.t VALUES (1000, 1)")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Failed to load data into tablet") || err.contains("is not"),
+        "{err}"
+    );
+    let count: Option<i64> = c.query_first("SELECT COUNT(*) FROM ha.t").await.unwrap();
+    assert_eq!(count, Some(200), "a failed load must leave nothing visible");
+    // After the BE returns, loads and queries work and see everything.
+    cluster.restart_be(0);
+    cluster.wait_backends_alive(3).await;
+    c.query_drop("INSERT INTO ha.t VALUES (1000, 1)").await.unwrap();
+    let count: Option<i64> = c.query_first("SELECT COUNT(*) FROM ha.t").await.unwrap();
+    assert_eq!(count, Some(201));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaded_data_survives_fe_and_be_restarts() {
+    let mut cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE dur").await.unwrap();
+    c.query_drop(
+        "CREATE TABLE dur.t (k INT NOT NULL, v VARCHAR(10)) PRIMARY KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 3",
+    )
+    .await
+    .unwrap();
+    c.query_drop("INSERT INTO dur.t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO dur.t VALUES (2, 'B')").await.unwrap();
+    drop(c);
+    cluster.kill_fe();
+    for i in 0..3 {
+        cluster.kill_be(i);
+        cluster.restart_be(i);
+    }
+    cluster.start_fe(0, 0).await;
+    cluster.wait_backends_alive(3).await;
+    let mut c = cluster.conn().await;
+    let rows = query_strings(&mut c, "SELECT k, v FROM dur.t ORDER BY k").await;
+    assert_eq!(rows, vec![vec!["1", "a"], vec!["2", "B"], vec!["3", "c"]]);
+    let parts = query_strings(&mut c, "SHOW PARTITIONS FROM dur.t").await;
+    assert_eq!(parts[0][2], "3", "two loads after creation: visible version 3");
+}

@@ -232,6 +232,26 @@ impl TestCluster {
         }
     }
 
+    /// Starts BE `i` again on its data directory and port.
+    pub fn restart_be(&mut self, i: usize) {
+        let port_file = self.path().join(format!("be{i}.port"));
+        let _ = std::fs::remove_file(&port_file);
+        let args = vec![
+            "--data-dir".into(),
+            self.path().join(format!("be{i}")).display().to_string(),
+            "--be-port".into(),
+            self.be_ports[i].to_string(),
+            "--port-file".into(),
+            port_file.display().to_string(),
+        ];
+        self.bes[i] = Some(spawn(
+            BE_BIN,
+            &args,
+            &self.path().join(format!("be{i}.restarted.log")),
+        ));
+        read_port_file(&port_file, Duration::from_secs(30));
+    }
+
     /// `kill -9` a BE.
     pub fn kill_be(&mut self, i: usize) {
         if let Some(mut be) = self.bes[i].take() {

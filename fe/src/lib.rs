@@ -61,6 +61,8 @@ pub struct Fe {
     pub start_time_ms: i64,
     /// Serialises loads per table.
     pub load_locks: load::txn::LoadLocks,
+    /// Rejected rows of recent Stream Loads.
+    pub error_logs: http::ErrorLogs,
 }
 
 impl Fe {
@@ -168,6 +170,7 @@ pub async fn run(
         },
         start_time_ms: cluster::now_ms(),
         load_locks: load::txn::LoadLocks::default(),
+        error_logs: http::ErrorLogs::default(),
         config,
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

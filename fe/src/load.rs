@@ -14,5 +14,6 @@
 
 pub mod convert;
 pub mod hash;
+pub mod parse;
 pub mod route;
 pub mod txn;

@@ -251,9 +251,9 @@ pub fn partitions(fe: &Fe, session: &Session, name: &TableName, temporary: bool)
             "HDD".into(),
             "9999-12-31 23:59:59".into(),
             "NULL".into(),
-            format_size(0).into(),
+            format_size(p.data_size).into(),
             "false".into(),
-            "0".into(),
+            p.row_count.to_string().into(),
         ]);
     }
     Ok(Output::Rows(rs))

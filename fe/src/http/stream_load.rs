@@ -1,0 +1,215 @@
+//! StarRocks Stream Load: `PUT /api/{db}/{table}/_stream_load` with the data as
+//! the body and the options as headers; answers StarRocks' JSON.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::json;
+
+use crate::error::FeError;
+use crate::load::{convert, parse, txn};
+use crate::{Fe, auth};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// The user of a valid `Authorization: Basic` header.
+fn authenticate(fe: &Fe, headers: &HeaderMap) -> Option<String> {
+    let value = header(headers, "authorization")?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':').unwrap_or((&text, ""));
+    let account = auth::find_user(&fe.catalog, user, "%")?;
+    (auth::stored_form(password) == account.password_sha1_sha1).then(|| user.to_string())
+}
+
+fn fail(label: &str, message: String, started: Instant) -> (StatusCode, Json<serde_json::Value>) {
+    (
+        StatusCode::OK,
+        Json(json!({
+            "TxnId": -1,
+            "Label": label,
+            "Status": "Fail",
+            "Message": message,
+            "NumberTotalRows": 0,
+            "NumberLoadedRows": 0,
+            "NumberFilteredRows": 0,
+            "NumberUnselectedRows": 0,
+            "LoadBytes": 0,
+            "LoadTimeMs": started.elapsed().as_millis() as u64,
+        })),
+    )
+}
+
+pub(super) async fn handle(
+    State(fe): State<Arc<Fe>>,
+    Path((db_name, table_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let started = Instant::now();
+    if authenticate(&fe, &headers).is_none() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(
+                json!({"Status": "Fail", "Message": "Access denied: no valid Basic authorization, or wrong user or password"}),
+            ),
+        );
+    }
+    let label = header(&headers, "label").map(str::to_string).unwrap_or_else(|| {
+        format!(
+            "stream_load_{}_{:08x}",
+            crate::cluster::now_ms(),
+            rand::random::<u32>()
+        )
+    });
+    let (db, table) = {
+        let state = fe.catalog.read();
+        let Some(db) = state.database(&db_name).cloned() else {
+            return fail(&label, format!("Unknown database '{db_name}'"), started);
+        };
+        let Some(table) = state.table(db.id, &table_name).cloned() else {
+            return fail(&label, format!("Unknown table '{db_name}.{table_name}'"), started);
+        };
+        if state.label(db.id, &label).is_some() {
+            return (
+                StatusCode::OK,
+                Json(json!({
+                    "TxnId": -1,
+                    "Label": label,
+                    "Status": "Label Already Exists",
+                    "ExistingJobStatus": "FINISHED",
+                    "Message": format!("Label [{label}] has already been used."),
+                    "NumberTotalRows": 0,
+                    "NumberLoadedRows": 0,
+                    "NumberFilteredRows": 0,
+                    "NumberUnselectedRows": 0,
+                    "LoadBytes": 0,
+                    "LoadTimeMs": started.elapsed().as_millis() as u64,
+                })),
+            );
+        }
+        (db, table)
+    };
+    let names: Vec<String> = match header(&headers, "columns") {
+        Some(list) => list
+            .split(',')
+            .map(|c| c.trim().trim_matches('`').to_string())
+            .collect(),
+        None => table.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    if let Some(bad) = names.iter().find(|n| table.column(n).is_none()) {
+        return fail(
+            &label,
+            format!(
+                "Unknown column '{bad}' in table {table_name}; expressions in 'columns' are not supported yet"
+            ),
+            started,
+        );
+    }
+    let max_filter_ratio: f64 = match header(&headers, "max_filter_ratio").map(str::parse).transpose() {
+        Ok(v) => v.unwrap_or(0.0),
+        Err(_) => return fail(&label, "Invalid max_filter_ratio".into(), started),
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return fail(&label, "The data is not valid UTF-8".into(), started);
+    };
+    let format = header(&headers, "format").unwrap_or("csv").to_ascii_lowercase();
+    let parsed = match format.as_str() {
+        "csv" => {
+            let column_sep = parse::separator(header(&headers, "column_separator").unwrap_or("\\t"));
+            let row_sep = parse::separator(header(&headers, "row_delimiter").unwrap_or("\\n"));
+            let skip: usize = header(&headers, "skip_header")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            parse::csv(text, &names, &column_sep, &row_sep, skip)
+        }
+        "json" => {
+            let strip = header(&headers, "strip_outer_array").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            parse::json(text, &names, strip)
+        }
+        other => {
+            return fail(
+                &label,
+                format!("Unknown format '{other}'; csv and json are supported"),
+                started,
+            );
+        }
+    };
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => return fail(&label, e.to_string(), started),
+    };
+    let converted = match convert::to_storage(&table, &names, &parsed.batch, 0) {
+        Ok(c) => c,
+        Err(e) => return fail(&label, e.to_string(), started),
+    };
+    let mut errors = parsed.rejected.clone();
+    if let Some(e) = &converted.first_error {
+        errors.push(format!("Error: {e}"));
+    }
+    let filtered = parsed.rejected.len() as u64 + converted.filtered as u64;
+    let too_many = |_filtered: u64, _reason: Option<&str>| FeError::common("too many filtered rows");
+    let outcome = txn::run(
+        &fe,
+        txn::LoadRequest {
+            db: &db,
+            table_id: table.id,
+            label: Some(label.clone()),
+            batches: vec![converted.batch],
+            filtered,
+            total_rows: parsed.total,
+            max_filter_ratio,
+            too_many_filtered: &too_many,
+            first_error: errors.first().cloned(),
+        },
+    )
+    .await;
+    let host = header(&headers, "host").unwrap_or("127.0.0.1").to_string();
+    let error_url = (!errors.is_empty()).then(|| {
+        errors.truncate(super::error_log::ROWS_PER_LOAD);
+        fe.error_logs.put(label.clone(), errors.join("\n") + "\n");
+        format!("http://{host}/api/_load_error_log?file={label}")
+    });
+    match outcome {
+        Ok(o) => {
+            let mut body = json!({
+                "TxnId": o.txn_id,
+                "Label": o.label,
+                "Status": "Success",
+                "Message": "OK",
+                "NumberTotalRows": parsed.total,
+                "NumberLoadedRows": o.loaded_rows,
+                "NumberFilteredRows": o.filtered_rows,
+                "NumberUnselectedRows": 0,
+                "LoadBytes": body.len(),
+                "LoadTimeMs": started.elapsed().as_millis() as u64,
+            });
+            if let Some(url) = error_url {
+                body["ErrorURL"] = json!(url);
+            }
+            (StatusCode::OK, Json(body))
+        }
+        Err(e) => {
+            let (status, mut json) = fail(&label, e.to_string(), started);
+            json.0["NumberTotalRows"] = json!(parsed.total);
+            json.0["NumberFilteredRows"] = json!(filtered);
+            json.0["LoadBytes"] = json!(body.len());
+            if let Some(url) = error_url {
+                json.0["ErrorURL"] = json!(url);
+            }
+            (status, json)
+        }
+    }
+}
