@@ -6,7 +6,7 @@ mod insert;
 mod like;
 mod query;
 mod set;
-mod show;
+pub(crate) mod show;
 mod system;
 mod table;
 
@@ -19,6 +19,7 @@ use crate::result::Output;
 use crate::session::{Session, Warning};
 
 pub use database::use_database;
+pub use show::format_time;
 
 /// Runs every statement of `sql` in order and returns one outcome per statement
 /// run; execution stops at the first error (as MySQL does for multi-statements).

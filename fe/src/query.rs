@@ -14,6 +14,8 @@
 //! the MySQL protocol.
 
 pub mod engine;
+pub mod functions;
+pub mod information_schema;
 pub mod output;
 pub mod provider;
 pub mod prune;

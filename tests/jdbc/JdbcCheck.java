@@ -37,7 +37,20 @@ public class JdbcCheck {
                     check("42602".equals(e.getSQLState()), "SQLSTATE 42602, got " + e.getSQLState());
                 }
             }
-            String product = c.getMetaData().getDatabaseProductVersion();
+            try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+                try (ResultSet rs = s.executeQuery("SELECT k, v FROM t ORDER BY k")) {
+                    check(rs.next() && rs.getInt(1) == 1 && rs.getString(2).equals("one"), "first row");
+                    check(rs.next() && rs.getInt(1) == 2 && rs.getString(2).equals("two"), "second row");
+                    check(!rs.next(), "two rows");
+                }
+            }
+            java.sql.DatabaseMetaData md = c.getMetaData();
+            try (ResultSet rs = md.getTables("jdbc", null, "%", null)) {
+                check(rs.next() && rs.getString("TABLE_NAME").equals("t"), "getTables lists t");
+                check("TABLE".equals(rs.getString("TABLE_TYPE")), "t is a TABLE, got " + rs.getString("TABLE_TYPE"));
+            }
+            String product = md.getDatabaseProductVersion();
             check(product.startsWith("8.0.33"), "server version, got " + product);
         }
         System.out.println("jdbc ok");

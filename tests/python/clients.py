@@ -45,4 +45,9 @@ assert columns["id"]["nullable"] is False
 assert columns["dt"]["nullable"] is True
 with engine.connect() as c:
     assert c.execute(sqlalchemy.text("SELECT 1")).scalar() == 1
+    c.execute(sqlalchemy.text("INSERT INTO orders VALUES (1, '2024-01-02', 10.50, 'first'), (2, NULL, NULL, NULL)"))
+    rows = c.execute(sqlalchemy.text("SELECT id, dt, amount, note FROM orders ORDER BY id")).fetchall()
+    import datetime, decimal
+    assert rows[0] == (1, datetime.date(2024, 1, 2), decimal.Decimal("10.50"), "first"), rows
+    assert rows[1] == (2, None, None, None), rows
 print("python clients ok")

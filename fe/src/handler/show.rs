@@ -60,7 +60,15 @@ pub fn tables(
     } else {
         ResultSet::text_columns(&[&header])
     };
-    if !db_name.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
+    if db_name.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
+        for t in ["columns", "schemata", "tables", "views"] {
+            let mut row: Vec<Value> = vec![t.into()];
+            if full {
+                row.push("SYSTEM VIEW".into());
+            }
+            rs.push(row);
+        }
+    } else {
         let db = resolve_db(fe, session, Some(&db_name))?;
         let mut names: Vec<String> = fe.catalog.read().tables(db.id).map(|t| t.name.clone()).collect();
         names.sort();

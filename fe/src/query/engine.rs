@@ -27,10 +27,17 @@ struct StarlingCatalog {
 
 impl CatalogProvider for StarlingCatalog {
     fn schema_names(&self) -> Vec<String> {
-        self.catalog.read().databases().map(|d| d.name.clone()).collect()
+        let mut names: Vec<String> = self.catalog.read().databases().map(|d| d.name.clone()).collect();
+        names.push(super::information_schema::NAME.to_string());
+        names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name.eq_ignore_ascii_case(super::information_schema::NAME) {
+            return Some(Arc::new(super::information_schema::InformationSchema {
+                catalog: Arc::clone(&self.catalog),
+            }));
+        }
         let state = self.catalog.read();
         let db = state
             .database(name)
@@ -127,6 +134,9 @@ pub fn session(
         .with_create_default_catalog_and_schema(false);
     config.options_mut().sql_parser.dialect = datafusion::config::Dialect::MySQL;
     let ctx = SessionContext::new_with_config(config);
+    for f in super::functions::all() {
+        ctx.register_udf(f);
+    }
     ctx.register_catalog(
         DEFAULT_CATALOG,
         Arc::new(StarlingCatalog {
