@@ -193,7 +193,7 @@ fn build(catalog: &Catalog, name: &str) -> DfResult<Option<(SchemaRef, RecordBat
                 for t in tables {
                     let rows: u64 = t.partitions.iter().map(|p| p.row_count).sum();
                     let size: u64 = t.partitions.iter().map(|p| p.data_size).sum();
-                    let avg = if rows == 0 { 0 } else { size / rows };
+                    let avg = size.checked_div(rows).unwrap_or(0);
                     let created = crate::handler::format_time(t.created_ms);
                     let updated = t
                         .partitions
