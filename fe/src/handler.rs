@@ -96,6 +96,8 @@ fn returns_rows(stmt: &Statement) -> bool {
             | S::ShowWarnings { .. }
             | S::ShowProcesslist { .. }
             | S::ShowEngines
+            | S::ShowTableStatus { .. }
+            | S::ShowData { .. }
             | S::ShowCharset
             | S::ShowCollation { .. }
     )
@@ -145,6 +147,10 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::ShowWarnings { errors, limit } => show::warnings(session, errors, limit),
         S::ShowProcesslist { full } => show::processlist(fe, full),
         S::ShowEngines => Ok(show::engines()),
+        S::ShowTableStatus { database, filter } => {
+            show::table_status(fe, session, database.as_deref(), filter.as_ref())
+        }
+        S::ShowData { table } => show::data(fe, session, table.as_ref()),
         S::ShowCharset => Ok(show::charsets()),
         S::ShowCollation { filter } => show::collations(filter.as_ref()),
         S::Set(assignments) => set::set(fe, session, assignments),

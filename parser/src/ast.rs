@@ -163,6 +163,18 @@ pub enum Statement {
     },
     /// `SHOW ENGINES`
     ShowEngines,
+    /// `SHOW TABLE STATUS [FROM db] [LIKE|WHERE]`.
+    ShowTableStatus {
+        /// Database, when given.
+        database: Option<String>,
+        /// Optional filter.
+        filter: Option<ShowFilter>,
+    },
+    /// `SHOW DATA [FROM [db.]table]`.
+    ShowData {
+        /// The table, when given; otherwise every table of the current database.
+        table: Option<TableName>,
+    },
     /// `SHOW {CHARSET|CHARACTER SET}` (a filter is accepted and dropped).
     ShowCharset,
     /// `SHOW COLLATION [LIKE|WHERE]`
@@ -327,6 +339,17 @@ impl fmt::Display for Statement {
                 write!(f, "SHOW {}PROCESSLIST", flag(*full, "FULL "))
             }
             Statement::ShowEngines => f.write_str("SHOW ENGINES"),
+            Statement::ShowTableStatus { database, filter } => {
+                f.write_str("SHOW TABLE STATUS")?;
+                if let Some(db) = database {
+                    write!(f, " FROM {}", Ident(db))?;
+                }
+                write!(f, "{}", Filter(filter))
+            }
+            Statement::ShowData { table } => match table {
+                Some(t) => write!(f, "SHOW DATA FROM {t}"),
+                None => f.write_str("SHOW DATA"),
+            },
             Statement::ShowCharset => f.write_str("SHOW CHARSET"),
             Statement::ShowCollation { filter } => write!(f, "SHOW COLLATION{}", Filter(filter)),
             Statement::AlterSystem(op) => write!(f, "{op}"),

@@ -79,9 +79,13 @@ mod tests {
 
     #[test]
     fn positions_are_relative_to_the_whole_input() {
-        let err = parse("SHOW TABLES;\nSHOW TABLE").unwrap_err();
+        let err = parse("SHOW TABLES;\nSHOW TABLEZ").unwrap_err();
         assert_eq!((err.line, err.column), (2, 5));
-        assert!(err.message.starts_with("Unexpected input 'TABLE'"));
+        assert!(
+            err.message.starts_with("Unexpected input 'TABLEZ'"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -42,6 +42,150 @@ pub fn format_size(bytes: u64) -> String {
     format!("{text}{}", UNITS[unit])
 }
 
+/// `"%.3f <unit>"`, as SHOW BACKENDS and SHOW DATA print sizes.
+pub fn format_capacity(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.3} {}", UNITS[unit])
+}
+
+/// `SHOW TABLE STATUS [FROM db] [LIKE]`.
+pub fn table_status(
+    fe: &Fe,
+    session: &Session,
+    database: Option<&str>,
+    filter: Option<&ShowFilter>,
+) -> Result<Output, FeError> {
+    let db = resolve_db(fe, session, database)?;
+    let mut rs = ResultSet::text_columns(&[
+        "Name",
+        "Engine",
+        "Version",
+        "Row_format",
+        "Rows",
+        "Avg_row_length",
+        "Data_length",
+        "Max_data_length",
+        "Index_length",
+        "Data_free",
+        "Auto_increment",
+        "Create_time",
+        "Update_time",
+        "Check_time",
+        "Collation",
+        "Checksum",
+        "Create_options",
+        "Comment",
+    ]);
+    let state = fe.catalog.read();
+    let mut tables: Vec<_> = state.tables(db.id).collect();
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    for t in tables {
+        let rows: u64 = t.partitions.iter().map(|p| p.row_count).sum();
+        let size: u64 = t.partitions.iter().map(|p| p.data_size).sum();
+        let updated = t
+            .partitions
+            .iter()
+            .map(|p| p.visible_version_time_ms)
+            .max()
+            .unwrap_or(0);
+        rs.push(vec![
+            t.name.clone().into(),
+            "StarRocks".into(),
+            Value::Null,
+            Value::Null,
+            rows.to_string().into(),
+            size.checked_div(rows).unwrap_or(0).to_string().into(),
+            size.to_string().into(),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            format_time(t.created_ms).into(),
+            format_time(updated).into(),
+            Value::Null,
+            "utf8_general_ci".into(),
+            Value::Null,
+            "".into(),
+            t.comment.clone().into(),
+        ]);
+    }
+    like::filter(rs, filter, 0).map(Output::Rows)
+}
+
+/// `SHOW DATA [FROM [db.]t]`: stored sizes per table, or per index of one table.
+pub fn data(fe: &Fe, session: &Session, table: Option<&TableName>) -> Result<Output, FeError> {
+    let replicas_and_size = |t: &catalog::Table| {
+        let replicas: u64 = t
+            .partitions
+            .iter()
+            .map(|p| p.tablets.iter().map(|tb| tb.replicas.len() as u64).sum::<u64>())
+            .sum();
+        let size: u64 = t
+            .partitions
+            .iter()
+            .map(|p| p.data_size * u64::from(p.replication_num))
+            .sum();
+        (replicas, size)
+    };
+    if let Some(name) = table {
+        let (_, t) = resolve_table(fe, session, name)?;
+        let (replicas, size) = replicas_and_size(&t);
+        let rows: u64 = t.partitions.iter().map(|p| p.row_count).sum();
+        let mut rs = ResultSet::text_columns(&["TableName", "IndexName", "Size", "ReplicaCount", "RowCount"]);
+        rs.push(vec![
+            t.name.clone().into(),
+            t.name.clone().into(),
+            format_capacity(size).into(),
+            replicas.to_string().into(),
+            rows.to_string().into(),
+        ]);
+        rs.push(vec![
+            "".into(),
+            "Total".into(),
+            format_capacity(size).into(),
+            replicas.to_string().into(),
+            "".into(),
+        ]);
+        return Ok(Output::Rows(rs));
+    }
+    let db = resolve_db(fe, session, None)?;
+    let mut rs = ResultSet::text_columns(&["TableName", "Size", "ReplicaCount"]);
+    let state = fe.catalog.read();
+    let mut tables: Vec<_> = state.tables(db.id).collect();
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let (mut total_size, mut total_replicas) = (0, 0);
+    for t in tables {
+        let (replicas, size) = replicas_and_size(t);
+        total_size += size;
+        total_replicas += replicas;
+        rs.push(vec![
+            t.name.clone().into(),
+            format_capacity(size).into(),
+            replicas.to_string().into(),
+        ]);
+    }
+    rs.push(vec![
+        "Total".into(),
+        format_capacity(total_size).into(),
+        total_replicas.to_string().into(),
+    ]);
+    rs.push(vec!["Quota".into(), "8388608.000 TB".into(), "1073741824".into()]);
+    rs.push(vec![
+        "Left".into(),
+        format_capacity((8_388_608u64 << 40).saturating_sub(total_size)).into(),
+        (1_073_741_824u64.saturating_sub(total_replicas))
+            .to_string()
+            .into(),
+    ]);
+    Ok(Output::Rows(rs))
+}
+
 /// `SHOW [FULL] TABLES [FROM db]`.
 pub fn tables(
     fe: &Fe,

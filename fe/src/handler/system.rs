@@ -3,7 +3,7 @@
 use catalog::{Backend, Change};
 use parser::ast::AlterSystemOp;
 
-use super::show::format_time;
+use super::show::{format_capacity as capacity, format_time};
 use crate::Fe;
 use crate::cluster::now_ms;
 use crate::error::FeError;
@@ -75,18 +75,6 @@ pub async fn alter_system(fe: &Fe, op: AlterSystemOp) -> Result<Output, FeError>
     // Learn the new members' liveness at once rather than at the next tick.
     fe.cluster.heartbeat_all().await;
     Ok(Output::ok())
-}
-
-/// `"%.3f <unit>"` as SHOW BACKENDS prints capacities.
-fn capacity(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.3} {}", UNITS[unit])
 }
 
 fn pct(part: u64, whole: u64) -> String {

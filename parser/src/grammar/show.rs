@@ -14,6 +14,8 @@ pub(super) fn show(i: &str) -> PResult<'_, Statement> {
     let (i, _) = kw("SHOW")(i)?;
     alt((
         show_databases,
+        show_table_status,
+        show_data,
         show_tables,
         show_create,
         show_columns,
@@ -46,6 +48,22 @@ fn show_databases(i: &str) -> PResult<'_, Statement> {
     let (i, _) = opt(preceded(from_or_in, db_name)).parse(i)?;
     let (i, filter) = opt(show_filter).parse(i)?;
     Ok((i, Statement::ShowDatabases { filter }))
+}
+
+/// `TABLE STATUS [{FROM|IN} db] [filter]`
+fn show_table_status(i: &str) -> PResult<'_, Statement> {
+    let (i, _) = kw("TABLE")(i)?;
+    let (i, _) = kw("STATUS")(i)?;
+    let (i, database) = opt(preceded(from_or_in, db_name)).parse(i)?;
+    let (i, filter) = opt(show_filter).parse(i)?;
+    Ok((i, Statement::ShowTableStatus { database, filter }))
+}
+
+/// `DATA [FROM [db.]table]`
+fn show_data(i: &str) -> PResult<'_, Statement> {
+    let (i, _) = kw("DATA")(i)?;
+    let (i, table) = opt(preceded(kw("FROM"), table_name)).parse(i)?;
+    Ok((i, Statement::ShowData { table }))
 }
 
 /// `[FULL] TABLES [{FROM|IN} db] [filter]`

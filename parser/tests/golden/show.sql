@@ -75,3 +75,9 @@ SHOW CHARACTER SET LIKE 'utf8%'
 SHOW COLLATION
 ----
 SHOW COLLATION WHERE Charset = 'utf8mb4'
+----
+SHOW TABLE STATUS FROM d1 LIKE 't%'
+----
+SHOW DATA
+----
+show data from d1.t1
