@@ -180,6 +180,25 @@ impl Table {
         }
     }
 
+    /// Rows stored at the visible versions.
+    pub fn row_count(&self) -> u64 {
+        self.partitions.iter().map(|p| p.row_count).sum()
+    }
+
+    /// Bytes of data files at the visible versions (one replica per tablet).
+    pub fn data_size(&self) -> u64 {
+        self.partitions.iter().map(|p| p.data_size).sum()
+    }
+
+    /// When the newest version of any partition became visible, epoch ms.
+    pub fn last_load_ms(&self) -> i64 {
+        self.partitions
+            .iter()
+            .map(|p| p.visible_version_time_ms)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Every tablet id of the table, in partition then bucket order.
     pub fn tablet_ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.partitions

@@ -86,14 +86,7 @@ pub fn table_status(
     let mut tables: Vec<_> = state.tables(db.id).collect();
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     for t in tables {
-        let rows: u64 = t.partitions.iter().map(|p| p.row_count).sum();
-        let size: u64 = t.partitions.iter().map(|p| p.data_size).sum();
-        let updated = t
-            .partitions
-            .iter()
-            .map(|p| p.visible_version_time_ms)
-            .max()
-            .unwrap_or(0);
+        let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
         rs.push(vec![
             t.name.clone().into(),
             "StarRocks".into(),
@@ -136,7 +129,7 @@ pub fn data(fe: &Fe, session: &Session, table: Option<&TableName>) -> Result<Out
     if let Some(name) = table {
         let (_, t) = resolve_table(fe, session, name)?;
         let (replicas, size) = replicas_and_size(&t);
-        let rows: u64 = t.partitions.iter().map(|p| p.row_count).sum();
+        let rows = t.row_count();
         let mut rs = ResultSet::text_columns(&["TableName", "IndexName", "Size", "ReplicaCount", "RowCount"]);
         rs.push(vec![
             t.name.clone().into(),

@@ -34,22 +34,24 @@ fn authenticate(fe: &Fe, headers: &HeaderMap) -> Option<String> {
     (auth::stored_form(password) == account.password_sha1_sha1).then(|| user.to_string())
 }
 
+/// A response for a load that did not run: `status` is StarRocks' `Status`.
+fn not_loaded(label: &str, status: &str, message: String, started: Instant) -> serde_json::Value {
+    json!({
+        "TxnId": -1,
+        "Label": label,
+        "Status": status,
+        "Message": message,
+        "NumberTotalRows": 0,
+        "NumberLoadedRows": 0,
+        "NumberFilteredRows": 0,
+        "NumberUnselectedRows": 0,
+        "LoadBytes": 0,
+        "LoadTimeMs": started.elapsed().as_millis() as u64,
+    })
+}
+
 fn fail(label: &str, message: String, started: Instant) -> (StatusCode, Json<serde_json::Value>) {
-    (
-        StatusCode::OK,
-        Json(json!({
-            "TxnId": -1,
-            "Label": label,
-            "Status": "Fail",
-            "Message": message,
-            "NumberTotalRows": 0,
-            "NumberLoadedRows": 0,
-            "NumberFilteredRows": 0,
-            "NumberUnselectedRows": 0,
-            "LoadBytes": 0,
-            "LoadTimeMs": started.elapsed().as_millis() as u64,
-        })),
-    )
+    (StatusCode::OK, Json(not_loaded(label, "Fail", message, started)))
 }
 
 pub(super) async fn handle(
@@ -83,22 +85,14 @@ pub(super) async fn handle(
             return fail(&label, format!("Unknown table '{db_name}.{table_name}'"), started);
         };
         if state.label(db.id, &label).is_some() {
-            return (
-                StatusCode::OK,
-                Json(json!({
-                    "TxnId": -1,
-                    "Label": label,
-                    "Status": "Label Already Exists",
-                    "ExistingJobStatus": "FINISHED",
-                    "Message": format!("Label [{label}] has already been used."),
-                    "NumberTotalRows": 0,
-                    "NumberLoadedRows": 0,
-                    "NumberFilteredRows": 0,
-                    "NumberUnselectedRows": 0,
-                    "LoadBytes": 0,
-                    "LoadTimeMs": started.elapsed().as_millis() as u64,
-                })),
+            let mut body = not_loaded(
+                &label,
+                "Label Already Exists",
+                format!("Label [{label}] has already been used."),
+                started,
             );
+            body["ExistingJobStatus"] = json!("FINISHED");
+            return (StatusCode::OK, Json(body));
         }
         (db, table)
     };

@@ -191,16 +191,9 @@ fn build(catalog: &Catalog, name: &str) -> DfResult<Option<(SchemaRef, RecordBat
                 let mut tables: Vec<_> = state.tables(db.id).collect();
                 tables.sort_by(|a, b| a.name.cmp(&b.name));
                 for t in tables {
-                    let rows: u64 = t.partitions.iter().map(|p| p.row_count).sum();
-                    let size: u64 = t.partitions.iter().map(|p| p.data_size).sum();
+                    let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
                     let avg = size.checked_div(rows).unwrap_or(0);
                     let created = crate::handler::format_time(t.created_ms);
-                    let updated = t
-                        .partitions
-                        .iter()
-                        .map(|p| p.visible_version_time_ms)
-                        .max()
-                        .unwrap_or(0);
                     b.row(vec![
                         s("def"),
                         s(&db.name),
