@@ -16,6 +16,7 @@
 pub mod engine;
 pub mod functions;
 pub mod information_schema;
+pub mod mysql_compat;
 pub mod output;
 pub mod provider;
 pub mod prune;

@@ -50,6 +50,14 @@ public class JdbcCheck {
                 check(rs.next() && rs.getString("TABLE_NAME").equals("t"), "getTables lists t");
                 check("TABLE".equals(rs.getString("TABLE_TYPE")), "t is a TABLE, got " + rs.getString("TABLE_TYPE"));
             }
+            try (ResultSet rs = md.getColumns("jdbc", null, "t", "%")) {
+                check(rs.next() && rs.getString("COLUMN_NAME").equals("k"), "getColumns: k");
+                check("INT".equals(rs.getString("TYPE_NAME")) && rs.getInt("DATA_TYPE") == java.sql.Types.INTEGER, "k is INT");
+                check(rs.getInt("NULLABLE") == java.sql.DatabaseMetaData.columnNoNulls, "k is NOT NULL");
+                check(rs.next() && rs.getString("COLUMN_NAME").equals("v"), "getColumns: v");
+                check(rs.getInt("DATA_TYPE") == java.sql.Types.VARCHAR && rs.getInt("COLUMN_SIZE") == 10, "v is VARCHAR(10)");
+                check(!rs.next(), "two columns");
+            }
             String product = md.getDatabaseProductVersion();
             check(product.startsWith("8.0.33"), "server version, got " + product);
         }

@@ -185,7 +185,10 @@ fn unknown_table(msg: &str) -> Option<String> {
 
 /// Runs a query and collects its result.
 pub async fn run(ctx: &SessionContext, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), FeError> {
-    let df = ctx.sql(sql).await.map_err(df_error)?;
+    let df = ctx
+        .sql(&super::mysql_compat::rewrite(sql))
+        .await
+        .map_err(df_error)?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(df_error)?;
     Ok((schema, batches))

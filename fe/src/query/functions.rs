@@ -50,9 +50,129 @@ impl ScalarUDFImpl for IfFunc {
     }
 }
 
+/// `LOCATE(substr, str)`: 1-based character position of `substr` in `str`, 0 if absent.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Locate {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Locate {
+    fn name(&self) -> &str {
+        "locate"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let [needle, haystack] = args.args.as_slice() else {
+            return exec_err!("LOCATE takes two arguments");
+        };
+        let needle = cast(&needle.to_array(rows)?, &DataType::Utf8)?;
+        let haystack = cast(&haystack.to_array(rows)?, &DataType::Utf8)?;
+        let (needle, haystack) = (needle.as_string::<i32>(), haystack.as_string::<i32>());
+        let out: arrow::array::Int64Array = (0..rows)
+            .map(|i| {
+                if needle.is_null(i) || haystack.is_null(i) {
+                    return None;
+                }
+                let h = haystack.value(i);
+                Some(
+                    h.find(needle.value(i))
+                        .map_or(0, |byte| h[..byte].chars().count() as i64 + 1),
+                )
+            })
+            .collect();
+        Ok(ColumnarValue::Array(std::sync::Arc::new(out)))
+    }
+}
+
+/// MySQL's `SUBSTRING(str, pos[, len])`: 1-based `pos`, negative `pos` counts
+/// from the end, a `len` below 1 gives '' (DataFusion's errors instead).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Substring {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Substring {
+    fn name(&self) -> &str {
+        "mysql_substring"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        if args.args.len() < 2 || args.args.len() > 3 {
+            return exec_err!("SUBSTRING takes two or three arguments");
+        }
+        let text = cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
+        let pos = cast(&args.args[1].to_array(rows)?, &DataType::Int64)?;
+        let len = match args.args.get(2) {
+            Some(l) => Some(cast(&l.to_array(rows)?, &DataType::Int64)?),
+            None => None,
+        };
+        let text = text.as_string::<i32>();
+        let pos = pos.as_primitive::<arrow::datatypes::Int64Type>();
+        let len = len
+            .as_ref()
+            .map(|l| l.as_primitive::<arrow::datatypes::Int64Type>());
+        let out: arrow::array::StringArray = (0..rows)
+            .map(|i| {
+                if text.is_null(i) || pos.is_null(i) || len.is_some_and(|l| l.is_null(i)) {
+                    return None;
+                }
+                let chars: Vec<char> = text.value(i).chars().collect();
+                let n = chars.len() as i64;
+                let p = pos.value(i);
+                let start = match p {
+                    0 => return Some(String::new()),
+                    p if p > 0 => p - 1,
+                    p => n + p,
+                };
+                if start < 0 || start >= n {
+                    return Some(String::new());
+                }
+                let take = len.map_or(n - start, |l| l.value(i).max(0)).min(n - start);
+                Some(chars[start as usize..(start + take) as usize].iter().collect())
+            })
+            .collect();
+        Ok(ColumnarValue::Array(std::sync::Arc::new(out)))
+    }
+}
+
 /// Functions to register in every query session.
 pub fn all() -> Vec<ScalarUDF> {
-    vec![ScalarUDF::from(IfFunc {
-        signature: Signature::any(3, Volatility::Immutable),
-    })]
+    vec![
+        ScalarUDF::from(IfFunc {
+            signature: Signature::any(3, Volatility::Immutable),
+        }),
+        ScalarUDF::from(Locate {
+            signature: Signature::any(2, Volatility::Immutable),
+        }),
+        ScalarUDF::from(Substring {
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }),
+        // MySQL's names for UPPER and LOWER.
+        datafusion::functions::string::upper()
+            .as_ref()
+            .clone()
+            .with_aliases(["ucase"]),
+        datafusion::functions::string::lower()
+            .as_ref()
+            .clone()
+            .with_aliases(["lcase"]),
+    ]
 }

@@ -258,6 +258,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         }
         let fe = Arc::clone(&self.fe);
         let outcomes = handler::execute_sql(&fe, self.session(), query).await;
+        if let Some(Err(e)) = outcomes.last() {
+            let text: String = query.chars().take(2000).collect();
+            tracing::debug!(connection = self.id, error = %e, query = %text, "statement failed");
+        }
         let autocommit = self
             .session
             .as_ref()
