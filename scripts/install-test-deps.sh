@@ -1,25 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing Starling needs, only where missing:
-# Debian packages (clang/libclang for RocksDB's bindgen, protoc for the gRPC
-# contract, the mariadb CLI, MariaDB Connector/J and a JDK for the JDBC test)
-# and the Python drivers used by the client tests.
+# the build prerequisites (install-build-deps.sh), the mariadb CLI, MariaDB
+# Connector/J and a JDK for the JDBC test, curl for Stream Load tests, and the
+# Python drivers used by the client tests.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-sudo_if_needed() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-missing=()
-for pkg in clang libclang-dev protobuf-compiler mariadb-client python3-pip libmariadb-java curl; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
+extra=(mariadb-client python3-pip libmariadb-java curl)
 # The JDBC test runs a single-file Java program, which needs a JDK (javac).
-command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing Debian packages: ${missing[*]}"
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+command -v javac >/dev/null 2>&1 || extra+=(openjdk-17-jdk-headless)
+bash scripts/install-build-deps.sh "${extra[@]}"
 
 if ! python3 -c "import pymysql, sqlalchemy" >/dev/null 2>&1; then
   echo "installing Python packages: pymysql sqlalchemy"
