@@ -3,7 +3,9 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::{
     Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest,
@@ -49,11 +51,16 @@ impl FlightService for FlightScanService {
         let ticket = ScanTicket::decode(&request.into_inner().ticket)
             .map_err(|e| Status::invalid_argument(format!("bad scan ticket: {e}")))?;
         let store = Arc::clone(&self.store);
-        let batches = tokio::task::spawn_blocking(move || store.scan(&ticket))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(Status::from)?;
-        let input = futures::stream::iter(batches.into_iter().map(Ok));
+        // Decode on a blocking thread and stream as batches come: a tablet is
+        // never held in memory whole (except PRIMARY KEY merges).
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(4);
+        tokio::task::spawn_blocking(move || {
+            let sent = store.scan_into(&ticket, |batch| tx.blocking_send(Ok(batch)).is_ok());
+            if let Err(e) = sent {
+                let _ = tx.blocking_send(Err(FlightError::Tonic(Box::new(Status::from(e)))));
+            }
+        });
+        let input = tokio_stream::wrappers::ReceiverStream::new(rx);
         let stream = FlightDataEncoderBuilder::new()
             .build(input)
             .map_err(|e| Status::internal(e.to_string()));

@@ -41,9 +41,12 @@ pub fn write(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<
     Ok((rows, bytes))
 }
 
-/// Reads a rowset file, keeping only `columns` (by name) when given. Columns
-/// the file does not have are skipped; the caller fills them.
-pub fn read(path: &Path, columns: Option<&[String]>) -> Result<Vec<RecordBatch>, BeError> {
+/// Opens a rowset file for reading, keeping only `columns` (by name) when
+/// given. Columns the file does not have are skipped; the caller fills them.
+pub fn open(
+    path: &Path,
+    columns: Option<&[String]>,
+) -> Result<impl Iterator<Item = Result<RecordBatch, BeError>> + use<>, BeError> {
     let file = File::open(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))?;
     let builder = match columns {
@@ -59,7 +62,11 @@ pub fn read(path: &Path, columns: Option<&[String]>) -> Result<Vec<RecordBatch>,
         .with_batch_size(8192)
         .build()
         .map_err(|e| parquet_err(path, e))?;
-    reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| parquet_err(path, e))
+    let path = path.to_path_buf();
+    Ok(reader.map(move |b| b.map_err(|e| parquet_err(&path, e))))
+}
+
+/// Reads a whole rowset file (see [`open`]).
+pub fn read(path: &Path, columns: Option<&[String]>) -> Result<Vec<RecordBatch>, BeError> {
+    open(path, columns)?.collect()
 }

@@ -3,11 +3,14 @@
 
 use std::collections::HashMap;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
-use arrow::compute::interleave;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, Scalar, StringArray};
+use arrow::compute::kernels::cmp;
+use arrow::compute::{and, cast, filter_record_batch, interleave};
 use arrow::datatypes::{Int8Type, Schema};
 use arrow::row::{RowConverter, SortField};
-use rpc::{OP_COLUMN, ScanTicket};
+use rpc::{OP_COLUMN, ScanFilter, ScanTicket};
 
 use crate::error::BeError;
 use crate::rowset;
@@ -20,9 +23,56 @@ fn arrow_err(tablet_id: u64) -> impl Fn(arrow::error::ArrowError) -> BeError {
     }
 }
 
+/// Keeps the rows of `batch` that pass every filter (NULL never passes).
+fn apply_filters(batch: RecordBatch, filters: &[ScanFilter], tablet_id: u64) -> Result<RecordBatch, BeError> {
+    if filters.is_empty() || batch.num_rows() == 0 {
+        return Ok(batch);
+    }
+    let err = arrow_err(tablet_id);
+    let mut mask: Option<arrow::array::BooleanArray> = None;
+    for f in filters {
+        let Ok(idx) = batch.schema().index_of(&f.column) else {
+            continue;
+        };
+        let column = batch.column(idx);
+        let literal: ArrayRef = Arc::new(StringArray::from(vec![f.value.as_str()]));
+        let Ok(literal) = cast(&literal, column.data_type()) else {
+            // A literal the column type cannot hold: leave the filter to the FE.
+            continue;
+        };
+        if literal.is_null(0) {
+            continue;
+        }
+        let scalar = Scalar::new(literal);
+        let m = match f.op.as_str() {
+            "=" => cmp::eq(column, &scalar),
+            "!=" => cmp::neq(column, &scalar),
+            "<" => cmp::lt(column, &scalar),
+            "<=" => cmp::lt_eq(column, &scalar),
+            ">" => cmp::gt(column, &scalar),
+            ">=" => cmp::gt_eq(column, &scalar),
+            _ => continue,
+        }
+        .map_err(&err)?;
+        mask = Some(match mask {
+            None => m,
+            Some(prev) => and(&prev, &m).map_err(&err)?,
+        });
+    }
+    match mask {
+        Some(m) => filter_record_batch(&batch, &m).map_err(err),
+        None => Ok(batch),
+    }
+}
+
 impl TabletStore {
-    /// The rows of a tablet visible at `ticket.version`.
-    pub fn scan(&self, ticket: &ScanTicket) -> Result<Vec<RecordBatch>, BeError> {
+    /// The rows of a tablet visible at `ticket.version`, passing its filters,
+    /// handed to `sink` batch by batch; `sink` returns false to stop early.
+    pub fn scan_into(
+        &self,
+        ticket: &ScanTicket,
+        mut sink: impl FnMut(RecordBatch) -> bool,
+    ) -> Result<(), BeError> {
         let tablet_id = ticket.tablet_id;
         let dir = self.schema_dir(tablet_id)?;
         let meta = self.meta(tablet_id)?.ok_or(BeError::TabletNotFound(tablet_id))?;
@@ -30,42 +80,69 @@ impl TabletStore {
         for r in meta.rowsets.iter().filter(|r| r.version <= ticket.version) {
             files.extend(r.files.iter().map(|f| dir.join(f)));
         }
+        let mut read_cols: Option<Vec<String>> = ticket.columns.clone();
+        if let Some(cols) = &mut read_cols {
+            for f in &ticket.filters {
+                if !cols.contains(&f.column) {
+                    cols.push(f.column.clone());
+                }
+            }
+        }
+        let output = |batch: RecordBatch| -> Result<RecordBatch, BeError> {
+            let batch = apply_filters(batch, &ticket.filters, tablet_id)?;
+            match &ticket.columns {
+                Some(cols) => project(&batch, cols, tablet_id),
+                None => {
+                    let keep: Vec<String> = batch
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .filter(|n| n != OP_COLUMN)
+                        .collect();
+                    project(&batch, &keep, tablet_id)
+                }
+            }
+        };
         match &ticket.primary_key {
             None => {
-                let mut out = Vec::new();
                 for f in files {
-                    out.extend(rowset::read(&f, ticket.columns.as_deref())?);
+                    for batch in rowset::open(&f, read_cols.as_deref())? {
+                        let out = output(batch?)?;
+                        if out.num_rows() > 0 && !sink(out) {
+                            return Ok(());
+                        }
+                    }
                 }
-                Ok(out)
+                Ok(())
             }
             Some(keys) => {
-                let read_cols = ticket.columns.as_ref().map(|cols| {
+                let merge_cols = read_cols.map(|cols| {
                     let mut all: Vec<String> = keys.clone();
-                    all.extend(cols.iter().filter(|c| !keys.contains(c)).cloned());
+                    all.extend(cols.into_iter().filter(|c| !keys.contains(c)));
                     all.push(OP_COLUMN.to_string());
                     all
                 });
                 let mut batches = Vec::new();
                 for f in files {
-                    batches.extend(rowset::read(&f, read_cols.as_deref())?);
+                    batches.extend(rowset::read(&f, merge_cols.as_deref())?);
                 }
-                let merged = merge_by_key(&batches, keys, tablet_id)?;
-                match (&ticket.columns, merged) {
-                    (Some(cols), Some(batch)) => Ok(vec![project(&batch, cols, tablet_id)?]),
-                    (None, Some(batch)) => {
-                        let keep: Vec<String> = batch
-                            .schema()
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().clone())
-                            .filter(|n| n != OP_COLUMN)
-                            .collect();
-                        Ok(vec![project(&batch, &keep, tablet_id)?])
-                    }
-                    (_, None) => Ok(Vec::new()),
+                if let Some(batch) = merge_by_key(&batches, keys, tablet_id)? {
+                    sink(output(batch)?);
                 }
+                Ok(())
             }
         }
+    }
+
+    /// The rows of a tablet visible at `ticket.version`, collected.
+    pub fn scan(&self, ticket: &ScanTicket) -> Result<Vec<RecordBatch>, BeError> {
+        let mut out = Vec::new();
+        self.scan_into(ticket, |b| {
+            out.push(b);
+            true
+        })?;
+        Ok(out)
     }
 }
 
@@ -118,7 +195,7 @@ fn merge_by_key(
     }
     let mut winners: Vec<(usize, usize)> = latest.into_values().filter(|(b, r)| !deleted[*b][*r]).collect();
     winners.sort_unstable();
-    let out_schema = std::sync::Arc::new(Schema::new(schema.fields().clone()));
+    let out_schema = Arc::new(Schema::new(schema.fields().clone()));
     let mut columns = Vec::with_capacity(schema.fields().len());
     for c in 0..schema.fields().len() {
         let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();

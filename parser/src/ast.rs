@@ -4,6 +4,7 @@
 //! keywords, identifiers backquoted when needed, single-quoted strings,
 //! double-quoted `PROPERTIES`) that parses back to the same value.
 
+mod backup;
 mod set;
 mod show;
 pub(crate) mod sqlfmt;
@@ -13,6 +14,9 @@ mod types;
 
 use std::fmt;
 
+use crate::lex;
+
+pub use backup::{BackupObject, BackupStmt, ExternalCatalogs, ObjectKeyword, RestoreStmt};
 pub use set::{PasswordValue, SetAssignment, SetScope, SetValue, UserIdent};
 pub use show::{ShowFilter, VarScope};
 pub use system::AlterSystemOp;
@@ -219,6 +223,70 @@ pub enum Statement {
     Insert(String),
     /// `DELETE FROM ...`: raw text, planned by the FE's SQL engine.
     Delete(String),
+    /// `CREATE [READ ONLY] REPOSITORY r WITH BROKER [b] ON LOCATION 'loc' [PROPERTIES (...)]`
+    CreateRepository {
+        /// `READ ONLY` was given.
+        read_only: bool,
+        /// Repository name.
+        name: String,
+        /// Broker name; `None` for a broker-less repository.
+        broker: Option<String>,
+        /// The location.
+        location: String,
+        /// `PROPERTIES (...)`.
+        properties: Vec<(String, String)>,
+    },
+    /// `DROP REPOSITORY r`
+    DropRepository {
+        /// Repository name.
+        name: String,
+    },
+    /// `SHOW REPOSITORIES` (a `WHERE`/`ORDER BY`/`LIMIT` tail is dropped).
+    ShowRepositories,
+    /// `BACKUP ...`
+    Backup(Box<BackupStmt>),
+    /// `RESTORE ...`
+    Restore(Box<RestoreStmt>),
+    /// `SHOW BACKUP [{FROM|IN} db]` (the tail is dropped).
+    ShowBackup {
+        /// Database, when given.
+        database: Option<String>,
+    },
+    /// `SHOW RESTORE [{FROM|IN} db]` (the tail is dropped).
+    ShowRestore {
+        /// Database, when given.
+        database: Option<String>,
+    },
+    /// `CANCEL BACKUP {{FROM|IN} db | FOR EXTERNAL CATALOG}`
+    CancelBackup {
+        /// Database, for the `FROM db` form.
+        database: Option<String>,
+        /// `FOR EXTERNAL CATALOG` was given.
+        external_catalog: bool,
+    },
+    /// `CANCEL RESTORE {{FROM|IN} db | FOR EXTERNAL CATALOG}`
+    CancelRestore {
+        /// Database, for the `FROM db` form.
+        database: Option<String>,
+        /// `FOR EXTERNAL CATALOG` was given.
+        external_catalog: bool,
+    },
+    /// `SHOW SNAPSHOT ON repo [WHERE expr]` (`ORDER BY`/`LIMIT` are dropped).
+    ShowSnapshot {
+        /// Repository name.
+        repository: String,
+        /// The raw `WHERE` expression.
+        filter: Option<String>,
+    },
+    /// `DROP SNAPSHOT s ON repo [FORCE]`
+    DropSnapshot {
+        /// Snapshot name.
+        name: String,
+        /// Repository name.
+        repository: String,
+        /// `FORCE` was given.
+        force: bool,
+    },
 }
 
 /// Writes ` LIKE '..'` / ` WHERE ..` when present.
@@ -235,6 +303,31 @@ impl fmt::Display for Filter<'_> {
 
 fn flag(on: bool, text: &str) -> &str {
     if on { text } else { "" }
+}
+
+/// Writes ` FROM db` when present.
+struct FromDb<'a>(&'a Option<String>);
+
+impl fmt::Display for FromDb<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(db) => write!(f, " FROM {}", Ident(db)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes the target of `CANCEL BACKUP/RESTORE`.
+struct CancelTarget<'a>(&'a Option<String>, bool);
+
+impl fmt::Display for CancelTarget<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.1 {
+            f.write_str(" FOR EXTERNAL CATALOG")
+        } else {
+            write!(f, "{}", FromDb(self.0))
+        }
+    }
 }
 
 impl fmt::Display for Statement {
@@ -389,6 +482,58 @@ impl fmt::Display for Statement {
             Statement::Commit => f.write_str("COMMIT"),
             Statement::Rollback => f.write_str("ROLLBACK"),
             Statement::Query(q) | Statement::Insert(q) | Statement::Delete(q) => f.write_str(q),
+            Statement::CreateRepository {
+                read_only,
+                name,
+                broker,
+                location,
+                properties,
+            } => {
+                write!(
+                    f,
+                    "CREATE {}REPOSITORY {} WITH BROKER",
+                    flag(*read_only, "READ ONLY "),
+                    Ident(name)
+                )?;
+                match broker {
+                    Some(b) if lex::is_plain_ident(b) && !lex::is_reserved(b) => write!(f, " {b}")?,
+                    Some(b) => write!(f, " {}", Str(b))?,
+                    None => {}
+                }
+                write!(f, " ON LOCATION {}{}", Str(location), Properties(properties))
+            }
+            Statement::DropRepository { name } => write!(f, "DROP REPOSITORY {}", Ident(name)),
+            Statement::ShowRepositories => f.write_str("SHOW REPOSITORIES"),
+            Statement::Backup(b) => write!(f, "{b}"),
+            Statement::Restore(r) => write!(f, "{r}"),
+            Statement::ShowBackup { database } => write!(f, "SHOW BACKUP{}", FromDb(database)),
+            Statement::ShowRestore { database } => write!(f, "SHOW RESTORE{}", FromDb(database)),
+            Statement::CancelBackup {
+                database,
+                external_catalog,
+            } => write!(f, "CANCEL BACKUP{}", CancelTarget(database, *external_catalog)),
+            Statement::CancelRestore {
+                database,
+                external_catalog,
+            } => write!(f, "CANCEL RESTORE{}", CancelTarget(database, *external_catalog)),
+            Statement::ShowSnapshot { repository, filter } => {
+                write!(f, "SHOW SNAPSHOT ON {}", Ident(repository))?;
+                if let Some(e) = filter {
+                    write!(f, " WHERE {e}")?;
+                }
+                Ok(())
+            }
+            Statement::DropSnapshot {
+                name,
+                repository,
+                force,
+            } => write!(
+                f,
+                "DROP SNAPSHOT {} ON {}{}",
+                Ident(name),
+                Ident(repository),
+                flag(*force, " FORCE")
+            ),
         }
     }
 }

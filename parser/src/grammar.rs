@@ -3,6 +3,7 @@
 //! [`parse_statement`] runs the grammar over one statement's text and turns
 //! a failure into a [`ParseError`] positioned in the whole input.
 
+mod backup;
 mod common;
 mod database;
 mod partition;
@@ -57,6 +58,7 @@ fn statement(i: &str) -> PResult<'_, Statement> {
         set::set,
         system::kill,
         system::transaction,
+        backup::statement,
         query,
     ))
     .parse(i)

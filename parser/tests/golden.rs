@@ -3,6 +3,7 @@
 //! its canonical SQL, or the error) is compared with `<family>.out`.
 //! Run with `UPDATE_GOLDEN=1` to rewrite the `.out` files, then review the
 //! diff. Every statement that parses must also survive print → parse.
+//! A case whose first line is `-- error` must fail, whatever its family.
 #![allow(clippy::unwrap_used)]
 
 use std::fmt::Write as _;
@@ -37,9 +38,10 @@ fn run_family(family: &str, expect_errors: bool) {
     let mut problems = Vec::new();
     for case in cases(&input) {
         writeln!(out, "-- input\n{case}").unwrap();
+        let must_fail = expect_errors || case.lines().next().is_some_and(|l| l.trim_end() == "-- error");
         match parser::parse(&case) {
             Ok(stmts) => {
-                if expect_errors {
+                if must_fail {
                     problems.push(format!("expected an error for:\n{case}"));
                 }
                 for stmt in stmts {
@@ -55,7 +57,7 @@ fn run_family(family: &str, expect_errors: bool) {
                 }
             }
             Err(e) => {
-                if !expect_errors {
+                if !must_fail {
                     problems.push(format!("unexpected error for:\n{case}\n{e}"));
                 }
                 writeln!(out, "-- error\n{}", e.render_with_source(&case)).unwrap();
@@ -104,6 +106,11 @@ fn set() {
 #[test]
 fn system() {
     run_family("system", false);
+}
+
+#[test]
+fn backup() {
+    run_family("backup", false);
 }
 
 #[test]

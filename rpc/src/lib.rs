@@ -35,6 +35,20 @@ pub struct ScanTicket {
     /// For PRIMARY KEY tables, the key columns: later versions replace earlier
     /// rows with the same key, and rows whose `__op` is 1 delete them.
     pub primary_key: Option<Vec<String>>,
+    /// Conjunctive row filters the BE may apply (the FE applies them again).
+    #[serde(default)]
+    pub filters: Vec<ScanFilter>,
+}
+
+/// A `column <op> literal` filter pushed to the BE.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanFilter {
+    /// Stored column name.
+    pub column: String,
+    /// `=`, `!=`, `<`, `<=`, `>` or `>=`.
+    pub op: String,
+    /// The literal as text; the BE casts it to the column's type.
+    pub value: String,
 }
 
 impl ScanTicket {

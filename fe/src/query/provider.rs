@@ -102,6 +102,7 @@ impl TableProvider for OlapTableProvider {
                 .collect()
         });
         let buckets = prune::buckets(&self.table, filters);
+        let pushed = prune::pushable(&self.table, filters);
         let mut streams: Vec<Arc<dyn PartitionStream>> = Vec::new();
         for p in prune::partitions(&self.table, filters) {
             let partition = &self.table.partitions[p];
@@ -123,6 +124,7 @@ impl TableProvider for OlapTableProvider {
                         version: partition.visible_version,
                         columns: Some(fetch.clone()),
                         primary_key: primary_key.clone(),
+                        filters: pushed.clone(),
                     },
                 }));
             }

@@ -297,3 +297,91 @@ pub fn buckets(table: &Table, filters: &[Expr]) -> BTreeSet<usize> {
     let h = hash::hash_rows(&arrays, 1)[0];
     BTreeSet::from([hash::bucket(h, *buckets)])
 }
+
+/// Filters a BE can apply itself: `column <op> literal` (or BETWEEN) on a bare
+/// column, in the conjunction of `filters`. Anything else stays with DataFusion,
+/// which applies every filter again anyway.
+pub fn pushable(table: &Table, filters: &[Expr]) -> Vec<rpc::ScanFilter> {
+    fn bare(e: &Expr) -> Option<&str> {
+        match e {
+            Expr::Column(c) => Some(c.name.as_str()),
+            _ => None,
+        }
+    }
+    fn text(v: &ScalarValue) -> Option<String> {
+        if v.is_null() {
+            return None;
+        }
+        match v {
+            ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
+                Some(s.clone())
+            }
+            ScalarValue::Boolean(_)
+            | ScalarValue::Int8(_)
+            | ScalarValue::Int16(_)
+            | ScalarValue::Int32(_)
+            | ScalarValue::Int64(_)
+            | ScalarValue::Decimal128(..)
+            | ScalarValue::Date32(_) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+    fn walk(table: &Table, e: &Expr, out: &mut Vec<rpc::ScanFilter>) {
+        let mut push = |col: &str, op: &str, v: &ScalarValue| {
+            if let (Some(c), Some(value)) = (table.column(col), text(v)) {
+                out.push(rpc::ScanFilter {
+                    column: c.name.clone(),
+                    op: op.to_string(),
+                    value,
+                });
+            }
+        };
+        match e {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::And,
+                right,
+            }) => {
+                walk(table, left, out);
+                walk(table, right, out);
+            }
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+                let (col, op, v) = match (bare(left), literal(right), bare(right), literal(left)) {
+                    (Some(c), Some(v), _, _) => (c, *op, v),
+                    (_, _, Some(c), Some(v)) => match op.swap() {
+                        Some(op) => (c, op, v),
+                        None => return,
+                    },
+                    _ => return,
+                };
+                let sym = match op {
+                    Operator::Eq => "=",
+                    Operator::NotEq => "!=",
+                    Operator::Lt => "<",
+                    Operator::LtEq => "<=",
+                    Operator::Gt => ">",
+                    Operator::GtEq => ">=",
+                    _ => return,
+                };
+                push(col, sym, v);
+            }
+            Expr::Between(Between {
+                expr,
+                negated: false,
+                low,
+                high,
+            }) => {
+                if let (Some(c), Some(lo), Some(hi)) = (bare(expr), literal(low), literal(high)) {
+                    push(c, ">=", lo);
+                    push(c, "<=", hi);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for f in filters {
+        walk(table, f, &mut out);
+    }
+    out
+}

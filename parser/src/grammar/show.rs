@@ -33,6 +33,7 @@ pub(super) fn show(i: &str) -> PResult<'_, Statement> {
         map(preceded(kw("COLLATION"), opt(show_filter)), |filter| {
             Statement::ShowCollation { filter }
         }),
+        super::backup::show,
     ))
     .parse(i)
 }
@@ -118,7 +119,7 @@ fn show_columns(i: &str) -> PResult<'_, Statement> {
 
 /// `WHERE ...`, `ORDER BY ...` or `LIMIT ...` up to the end: accepted and
 /// dropped.
-fn dropped_tail(i: &str) -> PResult<'_, ()> {
+pub(super) fn dropped_tail(i: &str) -> PResult<'_, ()> {
     let (i, _) = alt((kw("WHERE"), kw("ORDER"), kw("LIMIT"))).parse(i)?;
     let (i, _) = raw_rest(i)?;
     Ok((i, ()))
