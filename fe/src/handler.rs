@@ -98,6 +98,10 @@ fn returns_rows(stmt: &Statement) -> bool {
             | S::ShowEngines
             | S::ShowTableStatus { .. }
             | S::ShowData { .. }
+            | S::ShowRepositories
+            | S::ShowBackup { .. }
+            | S::ShowRestore { .. }
+            | S::ShowSnapshot { .. }
             | S::ShowCharset
             | S::ShowCollation { .. }
     )
