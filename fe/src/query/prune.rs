@@ -37,6 +37,22 @@ fn column_name(e: &Expr) -> Option<&str> {
     }
 }
 
+/// `column <op> literal` or `literal <op> column` as (column, op, literal), with
+/// the operator turned so the column is on the left. `column_of` decides what
+/// counts as a column (bare, or also under a cast).
+fn comparison<'a>(
+    left: &'a Expr,
+    op: Operator,
+    right: &'a Expr,
+    column_of: fn(&Expr) -> Option<&str>,
+) -> Option<(&'a str, Operator, &'a ScalarValue)> {
+    match (column_of(left), literal(right), column_of(right), literal(left)) {
+        (Some(c), Some(v), _, _) => Some((c, op, v)),
+        (_, _, Some(c), Some(v)) => Some((c, op.swap()?, v)),
+        _ => None,
+    }
+}
+
 fn literal(e: &Expr) -> Option<&ScalarValue> {
     match e {
         Expr::Literal(v, _) => Some(v),
@@ -99,19 +115,12 @@ fn constrain(iv: &mut Interval, e: &Expr, column: &str, ty: &ColumnType) {
             constrain(iv, right, column, ty);
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            let (op, value) = match (
-                column_name(left),
-                literal(right),
-                column_name(right),
-                literal(left),
-            ) {
-                (Some(c), Some(v), _, _) if c.eq_ignore_ascii_case(column) => (*op, v),
-                (_, _, Some(c), Some(v)) if c.eq_ignore_ascii_case(column) => match op.swap() {
-                    Some(op) => (op, v),
-                    None => return,
-                },
-                _ => return,
+            let Some((c, op, value)) = comparison(left, *op, right, column_name) else {
+                return;
             };
+            if !c.eq_ignore_ascii_case(column) {
+                return;
+            }
             let Some(key) = key_part(value, ty) else {
                 return;
             };
@@ -346,13 +355,8 @@ pub fn pushable(table: &Table, filters: &[Expr]) -> Vec<rpc::ScanFilter> {
                 walk(table, right, out);
             }
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-                let (col, op, v) = match (bare(left), literal(right), bare(right), literal(left)) {
-                    (Some(c), Some(v), _, _) => (c, *op, v),
-                    (_, _, Some(c), Some(v)) => match op.swap() {
-                        Some(op) => (c, op, v),
-                        None => return,
-                    },
-                    _ => return,
+                let Some((col, op, v)) = comparison(left, *op, right, bare) else {
+                    return;
                 };
                 let sym = match op {
                     Operator::Eq => "=",
