@@ -389,3 +389,123 @@ pub fn pushable(table: &Table, filters: &[Expr]) -> Vec<rpc::ScanFilter> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use catalog::{Column, KeysKind, Partition, PartitionKey, PartitionRange, TableState, Tablet};
+    use datafusion::prelude::{cast, col, lit};
+
+    use super::*;
+
+    fn table() -> Table {
+        let column = |name: &str, ty| Column {
+            name: name.into(),
+            ty,
+            nullable: true,
+            is_key: name == "k",
+            default: None,
+            comment: String::new(),
+        };
+        let partition = |id, lo: KeyPart, hi: KeyPart| Partition {
+            id,
+            name: format!("p{id}"),
+            range: Some(PartitionRange {
+                lower: PartitionKey(vec![lo]),
+                upper: PartitionKey(vec![hi]),
+            }),
+            visible_version: 1,
+            visible_version_time_ms: 0,
+            replication_num: 1,
+            tablets: vec![
+                Tablet {
+                    id: id * 10,
+                    replicas: vec![],
+                },
+                Tablet {
+                    id: id * 10 + 1,
+                    replicas: vec![],
+                },
+            ],
+            row_count: 0,
+            data_size: 0,
+        };
+        Table {
+            id: 1,
+            db_id: 1,
+            name: "t".into(),
+            state: TableState::Normal,
+            keys_kind: KeysKind::Duplicate,
+            columns: vec![
+                column("k", ColumnType::Int),
+                column(
+                    "v",
+                    ColumnType::Decimal {
+                        precision: 10,
+                        scale: 2,
+                    },
+                ),
+            ],
+            partitioning: Partitioning::Range {
+                columns: vec!["k".into()],
+            },
+            distribution: Distribution::Hash {
+                columns: vec!["k".into()],
+                buckets: 2,
+            },
+            partitions: vec![
+                partition(1, KeyPart::Min, KeyPart::Int(10)),
+                partition(2, KeyPart::Int(10), KeyPart::Int(20)),
+                partition(3, KeyPart::Int(20), KeyPart::Max),
+            ],
+            properties: BTreeMap::new(),
+            comment: String::new(),
+            index_id: 2,
+            schema_hash: 3,
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn ranges_prune_partitions() {
+        let t = table();
+        assert_eq!(partitions(&t, &[col("k").lt(lit(10))]), vec![0]);
+        assert_eq!(
+            partitions(&t, &[col("k").gt_eq(lit(10)).and(col("k").lt(lit(20)))]),
+            vec![1]
+        );
+        assert_eq!(partitions(&t, &[lit(20).lt_eq(col("k"))]), vec![2]);
+        assert_eq!(partitions(&t, &[col("k").between(lit(5), lit(15))]), vec![0, 1]);
+        assert_eq!(
+            partitions(&t, &[col("k").in_list(vec![lit(1), lit(25)], false)]),
+            vec![0, 2]
+        );
+        // Not understood: keep everything.
+        assert_eq!(partitions(&t, &[col("v").gt(lit(1))]), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn equality_on_the_distribution_key_picks_one_bucket() {
+        let t = table();
+        let one = buckets(&t, &[col("k").eq(lit(7))]);
+        assert_eq!(one.len(), 1);
+        assert_eq!(buckets(&t, &[col("k").gt(lit(7))]).len(), 2);
+    }
+
+    #[test]
+    fn pushdown_only_for_bare_columns() {
+        let t = table();
+        let pushed = pushable(&t, &[col("k").gt_eq(lit(3)).and(lit(9).gt(col("k")))]);
+        let ops: Vec<(&str, &str)> = pushed.iter().map(|f| (f.op.as_str(), f.value.as_str())).collect();
+        assert_eq!(ops, vec![(">=", "3"), ("<", "9")]);
+        // Under a cast the comparison is not the column's own: never pushed.
+        assert!(
+            pushable(
+                &t,
+                &[cast(col("v"), arrow::datatypes::DataType::Int32).eq(lit(3))]
+            )
+            .is_empty()
+        );
+    }
+}
