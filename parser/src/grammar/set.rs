@@ -14,7 +14,46 @@ use crate::lex;
 /// `SET ...`
 pub(super) fn set(i: &str) -> PResult<'_, Statement> {
     let (i, _) = kw("SET")(i)?;
-    alt((set_names, set_charset, set_password, assignments)).parse(i)
+    alt((set_names, set_charset, set_password, set_transaction, assignments)).parse(i)
+}
+
+/// `[GLOBAL|SESSION] TRANSACTION {ISOLATION LEVEL level | READ ONLY | READ WRITE}`,
+/// which drivers send; kept as assignments of `transaction_isolation` /
+/// `transaction_read_only` (MySQL's own meaning).
+fn set_transaction(i: &str) -> PResult<'_, Statement> {
+    let (i, scope) = opt(alt((
+        map(kw("GLOBAL"), |_| SetScope::Global),
+        map(alt((kw("SESSION"), kw("LOCAL"))), |_| SetScope::Session),
+    )))
+    .parse(i)?;
+    let (i, _) = kw("TRANSACTION")(i)?;
+    let level = alt((
+        map(kws(&["READ", "UNCOMMITTED"]), |_| "READ-UNCOMMITTED"),
+        map(kws(&["READ", "COMMITTED"]), |_| "READ-COMMITTED"),
+        map(kws(&["REPEATABLE", "READ"]), |_| "REPEATABLE-READ"),
+        map(kw("SERIALIZABLE"), |_| "SERIALIZABLE"),
+    ));
+    let (i, (name, value)) = alt((
+        map(preceded(kws(&["ISOLATION", "LEVEL"]), level), |l| {
+            ("transaction_isolation", l)
+        }),
+        map(kws(&["READ", "ONLY"]), |_| ("transaction_read_only", "ON")),
+        map(kws(&["READ", "WRITE"]), |_| ("transaction_read_only", "OFF")),
+    ))
+    .parse(i)?;
+    let value = if name == "transaction_isolation" {
+        SetValue::Literal(crate::ast::Literal::String(value.to_string()))
+    } else {
+        SetValue::Ident(value.to_string())
+    };
+    Ok((
+        i,
+        Statement::Set(vec![SetAssignment {
+            scope: scope.unwrap_or(SetScope::Session),
+            name: name.to_string(),
+            value,
+        }]),
+    ))
 }
 
 /// A character set or collation name: a word or a string.
