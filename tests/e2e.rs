@@ -68,6 +68,7 @@ async fn catalog_survives_clean_restart_and_kill_9() {
     c.query_drop("CREATE DATABASE keep").await.unwrap();
     c.query_drop("USE keep").await.unwrap();
     c.query_drop(TABLE_DDL).await.unwrap();
+    c.query_drop("SET GLOBAL query_timeout = 777").await.unwrap();
     let tablets_before = query_strings(&mut c, "SHOW TABLET FROM sales").await;
     drop(c);
 
@@ -77,6 +78,11 @@ async fn catalog_survives_clean_restart_and_kill_9() {
     assert_eq!(
         query_strings(&mut c, "SHOW TABLET FROM keep.sales").await,
         tablets_before
+    );
+    // Global variables persist, and new sessions start from them.
+    assert_eq!(
+        query_strings(&mut c, "SELECT @@query_timeout").await,
+        vec![vec!["777".to_string()]]
     );
 
     // Acknowledged DDL right before kill -9 is kept, and ids are not reused.

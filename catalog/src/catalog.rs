@@ -6,8 +6,8 @@ use std::path::Path;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::CatalogError;
-use crate::keys::{self, CF_BACKENDS, CF_DATABASES, CF_LABELS, CF_META, CF_TABLES, CF_USERS};
-use crate::model::{self, Backend, Database, LoadLabel, Table, User};
+use crate::keys::{self, CF_BACKENDS, CF_DATABASES, CF_LABELS, CF_META, CF_TABLES, CF_USERS, CF_VARIABLES};
+use crate::model::{self, Backend, Database, GlobalVariable, LoadLabel, Table, User};
 use crate::store::{Store, Write};
 
 /// The whole catalog in memory. Read through [`Catalog::read`].
@@ -20,6 +20,7 @@ pub struct State {
     backends: BTreeMap<u64, Backend>,
     users: BTreeMap<(String, String), User>,
     labels: HashMap<(u64, String), LoadLabel>,
+    variables: BTreeMap<String, String>,
     next_id: u64,
     cluster_id: u64,
 }
@@ -77,6 +78,11 @@ impl State {
         self.labels.get(&(db_id, label.to_string()))
     }
 
+    /// Global variables set with `SET GLOBAL`, by name.
+    pub fn global_variables(&self) -> &BTreeMap<String, String> {
+        &self.variables
+    }
+
     /// The id chosen when this catalog was first created.
     pub fn cluster_id(&self) -> u64 {
         self.cluster_id
@@ -124,6 +130,9 @@ impl State {
             Change::PutLabel(l) => {
                 self.labels.insert((l.db_id, l.label.clone()), l);
             }
+            Change::PutGlobalVariable(v) => {
+                self.variables.insert(v.name, v.value);
+            }
         }
     }
 }
@@ -147,6 +156,8 @@ pub enum Change {
     PutUser(User),
     /// Record a finished load's label.
     PutLabel(LoadLabel),
+    /// Set a global variable.
+    PutGlobalVariable(GlobalVariable),
     /// Remove a user.
     DeleteUser {
         /// User name.
@@ -168,6 +179,7 @@ impl Change {
             Change::PutUser(u) => put(CF_USERS, keys::user_key(&u.name, &u.host), u),
             Change::DeleteUser { name, host } => del(CF_USERS, keys::user_key(name, host)),
             Change::PutLabel(l) => put(CF_LABELS, keys::label_key(l.db_id, &l.label), l),
+            Change::PutGlobalVariable(v) => put(CF_VARIABLES, v.name.as_bytes().to_vec(), v),
         }
     }
 }
@@ -260,6 +272,10 @@ impl Catalog {
         for (key, value) in store.scan(CF_LABELS)? {
             let l: LoadLabel = model::decode(&keys::describe(CF_LABELS, &key), &value)?;
             state.apply(Change::PutLabel(l));
+        }
+        for (key, value) in store.scan(CF_VARIABLES)? {
+            let v: GlobalVariable = model::decode(&keys::describe(CF_VARIABLES, &key), &value)?;
+            state.apply(Change::PutGlobalVariable(v));
         }
         state.next_id = read_u64(&store, keys::META_NEXT_ID)?.unwrap_or(FIRST_ID);
         state.cluster_id = match read_u64(&store, keys::META_CLUSTER_ID)? {

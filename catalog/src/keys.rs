@@ -14,11 +14,21 @@ pub const CF_BACKENDS: &str = "backends";
 pub const CF_USERS: &str = "users";
 /// Column family of load labels.
 pub const CF_LABELS: &str = "labels";
+/// Column family of global variables.
+pub const CF_VARIABLES: &str = "variables";
 /// Column family of singletons.
 pub const CF_META: &str = "meta";
 
 /// Every column family the store opens.
-pub const ALL_CFS: &[&str] = &[CF_DATABASES, CF_TABLES, CF_BACKENDS, CF_USERS, CF_LABELS, CF_META];
+pub const ALL_CFS: &[&str] = &[
+    CF_DATABASES,
+    CF_TABLES,
+    CF_BACKENDS,
+    CF_USERS,
+    CF_LABELS,
+    CF_VARIABLES,
+    CF_META,
+];
 
 /// Key of the next free object id.
 pub const META_NEXT_ID: &[u8] = b"next_id";

@@ -12,6 +12,7 @@ mod partition;
 mod table;
 mod types;
 mod user;
+mod variable;
 
 pub use backend::Backend;
 pub use database::Database;
@@ -20,6 +21,7 @@ pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, T
 pub use table::{Column, ColumnDefault, Distribution, KeysKind, Partitioning, Table, TableState};
 pub use types::{ColumnType, STRING_LEN};
 pub use user::User;
+pub use variable::GlobalVariable;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

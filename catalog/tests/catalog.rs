@@ -2,7 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use catalog::{
-    Backend, Catalog, CatalogError, Change, ColumnType, Database, KeyPart, PartitionKey, Table, User,
+    Backend, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, KeyPart, LoadLabel,
+    PartitionKey, Table, User,
 };
 
 fn db(id: u64, name: &str) -> Database {
@@ -78,6 +79,10 @@ fn version_one_records_still_decode() {
     assert_eq!(be.address(), "127.0.0.1:9060");
     let u: User = catalog::model::decode("user", &bytes("user")).unwrap();
     assert_eq!(u.host, "%");
+    let v: GlobalVariable = catalog::model::decode("variable", &bytes("variable")).unwrap();
+    assert_eq!((v.name.as_str(), v.value.as_str()), ("query_timeout", "600"));
+    let l: LoadLabel = catalog::model::decode("label", &bytes("label")).unwrap();
+    assert_eq!((l.label.as_str(), l.loaded_rows), ("l1", 3));
     let t: Table = catalog::model::decode("table", &bytes("table")).unwrap();
     assert_eq!(t.columns.len(), 5);
     assert_eq!(
@@ -94,6 +99,8 @@ fn version_one_records_still_decode() {
         PartitionKey(vec![KeyPart::Text("2020-02-01".into())])
     );
     assert_eq!(t.tablet_ids().collect::<Vec<_>>(), vec![10005, 10007]);
+    // Fields added after v1 take their defaults.
+    assert_eq!((t.partitions[0].row_count, t.partitions[0].data_size), (0, 0));
     // Current encoding of the same record decodes to the same value.
     let again: Table = catalog::model::decode("t", &catalog::model::encode(&t)).unwrap();
     assert_eq!(again, t);

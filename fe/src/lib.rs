@@ -155,12 +155,17 @@ pub async fn run(
         Arc::clone(&catalog),
         Duration::from_secs(config.heartbeat_timeout_second.max(1)),
     ));
+    let persisted_globals = catalog.read().global_variables().clone();
     let version_comment = format!(
         "StarRocks version {STARROCKS_COMPAT_VERSION} (Starling {})",
         env!("CARGO_PKG_VERSION")
     );
     let fe = Arc::new(Fe {
-        globals: variables::GlobalVariables::new(&config.mysql_server_version, &version_comment),
+        globals: variables::GlobalVariables::new(
+            &config.mysql_server_version,
+            &version_comment,
+            &persisted_globals,
+        ),
         catalog,
         cluster: Arc::clone(&cluster),
         connections: session::Connections::new(),

@@ -184,15 +184,19 @@ pub struct GlobalVariables {
 }
 
 impl GlobalVariables {
-    /// Defaults, with the FE's version strings filled in.
-    pub fn new(version: &str, version_comment: &str) -> Self {
+    /// Defaults, with the FE's version strings filled in and the values
+    /// persisted by earlier `SET GLOBAL`s applied.
+    pub fn new(version: &str, version_comment: &str, persisted: &BTreeMap<String, String>) -> Self {
         let values = VARIABLES
             .iter()
             .map(|v| {
                 let value = match v.name {
                     "version" => version.to_string(),
                     "version_comment" => version_comment.to_string(),
-                    _ => v.default.to_string(),
+                    _ => persisted
+                        .get(v.name)
+                        .cloned()
+                        .unwrap_or_else(|| v.default.to_string()),
                 };
                 (v.name, value)
             })

@@ -70,7 +70,17 @@ pub fn set(fe: &Fe, session: &mut Session, assignments: Vec<SetAssignment>) -> R
             variables::normalize(def, &text)?
         };
         match a.scope {
-            SetScope::Global => fe.globals.set(def, value),
+            SetScope::Global => {
+                // Global values survive FE restarts, as in StarRocks.
+                fe.catalog.update(|txn| {
+                    txn.push(Change::PutGlobalVariable(catalog::GlobalVariable {
+                        name: def.name.to_string(),
+                        value: value.clone(),
+                    }));
+                    Ok::<_, FeError>(())
+                })?;
+                fe.globals.set(def, value)
+            }
             _ => {
                 session.vars.insert(def.name, value);
             }
