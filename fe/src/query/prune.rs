@@ -84,7 +84,8 @@ fn key_part(value: &ScalarValue, ty: &ColumnType) -> Option<KeyPart> {
     KeyPart::parse(ty, &text).ok()
 }
 
-fn tighten_lower(iv: &mut Interval, b: Bound) {
+fn tighten_lower(iv: &mut Interval, key: KeyPart, inclusive: bool) {
+    let b = Bound { key, inclusive };
     let replace = match &iv.lower {
         None => true,
         Some(cur) => b.key > cur.key || (b.key == cur.key && !b.inclusive),
@@ -94,7 +95,8 @@ fn tighten_lower(iv: &mut Interval, b: Bound) {
     }
 }
 
-fn tighten_upper(iv: &mut Interval, b: Bound) {
+fn tighten_upper(iv: &mut Interval, key: KeyPart, inclusive: bool) {
+    let b = Bound { key, inclusive };
     let replace = match &iv.upper {
         None => true,
         Some(cur) => b.key < cur.key || (b.key == cur.key && !b.inclusive),
@@ -126,31 +128,13 @@ fn constrain(iv: &mut Interval, e: &Expr, column: &str, ty: &ColumnType) {
             };
             match op {
                 Operator::Eq => {
-                    tighten_lower(
-                        iv,
-                        Bound {
-                            key: key.clone(),
-                            inclusive: true,
-                        },
-                    );
-                    tighten_upper(iv, Bound { key, inclusive: true });
+                    tighten_lower(iv, key.clone(), true);
+                    tighten_upper(iv, key, true);
                 }
-                Operator::Lt => tighten_upper(
-                    iv,
-                    Bound {
-                        key,
-                        inclusive: false,
-                    },
-                ),
-                Operator::LtEq => tighten_upper(iv, Bound { key, inclusive: true }),
-                Operator::Gt => tighten_lower(
-                    iv,
-                    Bound {
-                        key,
-                        inclusive: false,
-                    },
-                ),
-                Operator::GtEq => tighten_lower(iv, Bound { key, inclusive: true }),
+                Operator::Lt => tighten_upper(iv, key, false),
+                Operator::LtEq => tighten_upper(iv, key, true),
+                Operator::Gt => tighten_lower(iv, key, false),
+                Operator::GtEq => tighten_lower(iv, key, true),
                 _ => {}
             }
         }
@@ -164,20 +148,8 @@ fn constrain(iv: &mut Interval, e: &Expr, column: &str, ty: &ColumnType) {
                 && let (Some(lo), Some(hi)) = (literal(low), literal(high))
                 && let (Some(lo), Some(hi)) = (key_part(lo, ty), key_part(hi, ty))
             {
-                tighten_lower(
-                    iv,
-                    Bound {
-                        key: lo,
-                        inclusive: true,
-                    },
-                );
-                tighten_upper(
-                    iv,
-                    Bound {
-                        key: hi,
-                        inclusive: true,
-                    },
-                );
+                tighten_lower(iv, lo, true);
+                tighten_upper(iv, hi, true);
             }
         }
         Expr::InList(list)
