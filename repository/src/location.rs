@@ -1,0 +1,112 @@
+//! Turning a repository location and its properties into an object store.
+//!
+//! Properties hold credentials; nothing here logs or formats them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjPath;
+
+use crate::RepoError;
+
+/// A store and the path of the location inside it.
+pub struct Opened {
+    /// The store.
+    pub store: Arc<dyn ObjectStore>,
+    /// The location's prefix inside the store (empty for `file://`).
+    pub base: ObjPath,
+}
+
+/// Property keys that carry secrets; never shown.
+pub const SECRET_KEYS: &[&str] = &[
+    "aws.s3.secret_key",
+    "aws.s3.access_key",
+    "fs.s3a.secret.key",
+    "fs.s3a.access.key",
+    "password",
+];
+
+/// Opens the storage of `location` (`file:///dir`, `s3://bucket/prefix`, `s3a://...`).
+pub fn open(location: &str, props: &BTreeMap<String, String>) -> Result<Opened, RepoError> {
+    if let Some(dir) = location.strip_prefix("file://") {
+        return open_local(dir);
+    }
+    let rest = location
+        .strip_prefix("s3://")
+        .or_else(|| location.strip_prefix("s3a://"))
+        .ok_or_else(|| {
+            RepoError::InvalidLocation(format!(
+                "unsupported repository location: {location}; use file:///dir or s3://bucket/prefix"
+            ))
+        })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(RepoError::InvalidLocation(format!(
+            "no bucket in location: {location}"
+        )));
+    }
+    Ok(Opened {
+        store: Arc::new(s3_builder(bucket, props).build()?),
+        base: ObjPath::from(prefix.trim_matches('/')),
+    })
+}
+
+fn open_local(dir: &str) -> Result<Opened, RepoError> {
+    let path = std::path::Path::new(dir);
+    if !path.is_absolute() {
+        return Err(RepoError::InvalidLocation(format!(
+            "file:// location must be an absolute path: file://{dir}"
+        )));
+    }
+    std::fs::create_dir_all(path)
+        .map_err(|e| RepoError::Storage(format!("can not create directory {dir}: {e}")))?;
+    Ok(Opened {
+        store: Arc::new(LocalFileSystem::new_with_prefix(path)?.with_automatic_cleanup(true)),
+        base: ObjPath::default(),
+    })
+}
+
+fn s3_builder(bucket: &str, props: &BTreeMap<String, String>) -> AmazonS3Builder {
+    let get = |keys: &[&str]| keys.iter().find_map(|k| props.get(*k)).filter(|v| !v.is_empty());
+    let mut builder = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(get(&["aws.s3.region", "fs.s3a.endpoint.region"]).map_or("us-east-1", |r| r.as_str()))
+        .with_virtual_hosted_style_request(false);
+    if let Some(key) = get(&["aws.s3.access_key", "fs.s3a.access.key"]) {
+        builder = builder.with_access_key_id(key);
+    }
+    if let Some(secret) = get(&["aws.s3.secret_key", "fs.s3a.secret.key"]) {
+        builder = builder.with_secret_access_key(secret);
+    }
+    if let Some(endpoint) = get(&["aws.s3.endpoint", "fs.s3a.endpoint"]) {
+        let ssl = get(&["aws.s3.enable_ssl"]).is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+        let url = if endpoint.contains("://") {
+            endpoint.clone()
+        } else if ssl {
+            format!("https://{endpoint}")
+        } else {
+            format!("http://{endpoint}")
+        };
+        builder = builder
+            .with_allow_http(url.starts_with("http://"))
+            .with_endpoint(url);
+    }
+    builder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_schemes_and_relative_dirs() {
+        let props = BTreeMap::new();
+        assert!(open("hdfs://nn/x", &props).is_err());
+        assert!(open("file://relative/dir", &props).is_err());
+        assert!(open("s3:///prefix", &props).is_err());
+        assert!(open("s3://bucket/some/prefix", &props).is_ok());
+    }
+}
