@@ -6,8 +6,11 @@ use std::path::Path;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::CatalogError;
-use crate::keys::{self, CF_BACKENDS, CF_DATABASES, CF_LABELS, CF_META, CF_TABLES, CF_USERS, CF_VARIABLES};
-use crate::model::{self, Backend, Database, GlobalVariable, LoadLabel, Table, User};
+use crate::keys::{
+    self, CF_BACKENDS, CF_DATABASES, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_TABLES, CF_USERS,
+    CF_VARIABLES,
+};
+use crate::model::{self, Backend, Database, GlobalVariable, Job, LoadLabel, Repository, Table, User};
 use crate::store::{Store, Write};
 
 /// The whole catalog in memory. Read through [`Catalog::read`].
@@ -21,6 +24,8 @@ pub struct State {
     users: BTreeMap<(String, String), User>,
     labels: HashMap<(u64, String), LoadLabel>,
     variables: BTreeMap<String, String>,
+    repositories: BTreeMap<u64, Repository>,
+    jobs: BTreeMap<u64, Job>,
     next_id: u64,
     cluster_id: u64,
 }
@@ -83,6 +88,26 @@ impl State {
         &self.variables
     }
 
+    /// Every repository, by id.
+    pub fn repositories(&self) -> impl Iterator<Item = &Repository> {
+        self.repositories.values()
+    }
+
+    /// A repository by name.
+    pub fn repository(&self, name: &str) -> Option<&Repository> {
+        self.repositories.values().find(|r| r.name == name)
+    }
+
+    /// Each database's last BACKUP/RESTORE job, by database id.
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values()
+    }
+
+    /// The last BACKUP/RESTORE job of a database.
+    pub fn job(&self, db_id: u64) -> Option<&Job> {
+        self.jobs.get(&db_id)
+    }
+
     /// The id chosen when this catalog was first created.
     pub fn cluster_id(&self) -> u64 {
         self.cluster_id
@@ -133,6 +158,15 @@ impl State {
             Change::PutGlobalVariable(v) => {
                 self.variables.insert(v.name, v.value);
             }
+            Change::PutRepository(r) => {
+                self.repositories.insert(r.id, r);
+            }
+            Change::DeleteRepository(id) => {
+                self.repositories.remove(&id);
+            }
+            Change::PutJob(job) => {
+                self.jobs.insert(job.db_id(), *job);
+            }
         }
     }
 }
@@ -158,6 +192,12 @@ pub enum Change {
     PutLabel(LoadLabel),
     /// Set a global variable.
     PutGlobalVariable(GlobalVariable),
+    /// Create or replace a repository.
+    PutRepository(Repository),
+    /// Remove a repository (its remote data stays).
+    DeleteRepository(u64),
+    /// Record a database's last job (replacing the previous one).
+    PutJob(Box<Job>),
     /// Remove a user.
     DeleteUser {
         /// User name.
@@ -180,6 +220,9 @@ impl Change {
             Change::DeleteUser { name, host } => del(CF_USERS, keys::user_key(name, host)),
             Change::PutLabel(l) => put(CF_LABELS, keys::label_key(l.db_id, &l.label), l),
             Change::PutGlobalVariable(v) => put(CF_VARIABLES, v.name.as_bytes().to_vec(), v),
+            Change::PutRepository(r) => put(CF_REPOSITORIES, keys::id_key(r.id).to_vec(), r),
+            Change::DeleteRepository(id) => del(CF_REPOSITORIES, keys::id_key(*id).to_vec()),
+            Change::PutJob(j) => put(CF_JOBS, keys::id_key(j.db_id()).to_vec(), j.as_ref()),
         }
     }
 }
@@ -276,6 +319,14 @@ impl Catalog {
         for (key, value) in store.scan(CF_VARIABLES)? {
             let v: GlobalVariable = model::decode(&keys::describe(CF_VARIABLES, &key), &value)?;
             state.apply(Change::PutGlobalVariable(v));
+        }
+        for (key, value) in store.scan(CF_REPOSITORIES)? {
+            let r: Repository = model::decode(&keys::describe(CF_REPOSITORIES, &key), &value)?;
+            state.apply(Change::PutRepository(r));
+        }
+        for (key, value) in store.scan(CF_JOBS)? {
+            let j: Job = model::decode(&keys::describe(CF_JOBS, &key), &value)?;
+            state.apply(Change::PutJob(Box::new(j)));
         }
         state.next_id = read_u64(&store, keys::META_NEXT_ID)?.unwrap_or(FIRST_ID);
         state.cluster_id = match read_u64(&store, keys::META_CLUSTER_ID)? {

@@ -16,6 +16,10 @@ pub const CF_USERS: &str = "users";
 pub const CF_LABELS: &str = "labels";
 /// Column family of global variables.
 pub const CF_VARIABLES: &str = "variables";
+/// Column family of snapshot repositories.
+pub const CF_REPOSITORIES: &str = "repositories";
+/// Column family of BACKUP/RESTORE jobs: each database's last job, keyed by database id.
+pub const CF_JOBS: &str = "jobs";
 /// Column family of singletons.
 pub const CF_META: &str = "meta";
 
@@ -27,6 +31,8 @@ pub const ALL_CFS: &[&str] = &[
     CF_USERS,
     CF_LABELS,
     CF_VARIABLES,
+    CF_REPOSITORIES,
+    CF_JOBS,
     CF_META,
 ];
 

@@ -7,8 +7,10 @@
 
 mod backend;
 mod database;
+mod job;
 mod label;
 mod partition;
+mod repository;
 mod table;
 mod types;
 mod user;
@@ -16,8 +18,10 @@ mod variable;
 
 pub use backend::Backend;
 pub use database::Database;
+pub use job::{BackupJob, BackupState, BackupTableRef, Job, JobStatus, TabletSnapshot};
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
+pub use repository::Repository;
 pub use table::{Column, ColumnDefault, Distribution, KeysKind, Partitioning, Table, TableState};
 pub use types::{ColumnType, STRING_LEN};
 pub use user::User;
