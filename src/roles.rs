@@ -148,7 +148,7 @@ pub async fn run_be(args: BeArgs) -> Result<(), String> {
     if let Some(path) = &args.port_file {
         write_port_file(path, &format!("{port}\n"))?;
     }
-    be::serve(listener, root, shutdown)
+    be::serve(listener, &config, root, shutdown)
         .await
         .map_err(|e| e.to_string())
 }

@@ -27,6 +27,19 @@ pub enum BeError {
         /// Cluster id of the heartbeat.
         requested: u64,
     },
+    /// A replica lacks the version a snapshot asks for.
+    #[error("tablet {tablet_id} has version {have}, snapshot wants version {want}")]
+    VersionMissing {
+        /// The tablet.
+        tablet_id: u64,
+        /// Newest version held.
+        have: u64,
+        /// Version asked for.
+        want: u64,
+    },
+    /// A repository operation failed.
+    #[error("{0}")]
+    Repository(#[from] repository::RepoError),
     /// No such tablet on this BE.
     #[error("tablet {0} not found")]
     TabletNotFound(u64),
@@ -55,6 +68,8 @@ impl From<BeError> for tonic::Status {
             BeError::ClusterMismatch { .. } => tonic::Status::permission_denied(err.to_string()),
             BeError::TabletNotFound(_) => tonic::Status::not_found(err.to_string()),
             BeError::BadData { .. } => tonic::Status::invalid_argument(err.to_string()),
+            BeError::VersionMissing { .. } => tonic::Status::failed_precondition(err.to_string()),
+            BeError::Repository(ref e) if e.is_bad_file() => tonic::Status::data_loss(err.to_string()),
             _ => tonic::Status::internal(err.to_string()),
         }
     }

@@ -15,7 +15,9 @@ pub mod load;
 pub mod rowset;
 pub mod scan;
 pub mod service;
+pub mod snapshot;
 pub mod storage;
+pub mod transfer;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,12 +51,14 @@ pub async fn bind(config: &BeConfig) -> std::io::Result<TcpListener> {
 /// Serves the task service on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
+    config: &BeConfig,
     storage_root: PathBuf,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BeError> {
     let addr: SocketAddr = listener.local_addr()?;
     let store = Arc::new(storage::TabletStore::open(storage_root)?);
-    let service = service::BackendService::new(Arc::clone(&store), addr.port());
+    let transfers = transfer::Transfers::new(config);
+    let service = service::BackendService::new(Arc::clone(&store), addr.port(), transfers);
     let flight = flight::FlightScanService::new(store);
     tracing::info!(%addr, "backend task and Flight service listening");
     tonic::transport::Server::builder()

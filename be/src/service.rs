@@ -7,6 +7,7 @@ use rpc::pb;
 use tonic::{Request, Response, Status};
 
 use crate::storage::{TABLET_META_VERSION, TabletMeta, TabletStore};
+use crate::transfer::Transfers;
 
 /// Implements `starling.backend.Backend` over a [`TabletStore`].
 pub struct BackendService {
@@ -14,16 +15,18 @@ pub struct BackendService {
     port: u16,
     backend_id: AtomicU64,
     start_time_ms: i64,
+    transfers: Transfers,
 }
 
 impl BackendService {
     /// A service for `store`, reachable on `port`.
-    pub fn new(store: Arc<TabletStore>, port: u16) -> Self {
+    pub fn new(store: Arc<TabletStore>, port: u16, transfers: Transfers) -> Self {
         Self {
             store,
             port,
             backend_id: AtomicU64::new(0),
             start_time_ms: chrono::Utc::now().timestamp_millis(),
+            transfers,
         }
     }
 
@@ -42,6 +45,39 @@ impl BackendService {
 
 #[tonic::async_trait]
 impl pb::backend_server::Backend for BackendService {
+    type UploadStream = tokio_stream::wrappers::ReceiverStream<Result<pb::UploadProgress, Status>>;
+
+    async fn make_snapshot(
+        &self,
+        request: Request<pb::MakeSnapshotRequest>,
+    ) -> Result<Response<pb::MakeSnapshotResponse>, Status> {
+        let req = request.into_inner();
+        let (path, files) = self
+            .blocking(move |store| store.make_snapshot(req.job_id, req.tablet_id, req.version))
+            .await?;
+        Ok(Response::new(pb::MakeSnapshotResponse {
+            snapshot_path: path.display().to_string(),
+            files,
+        }))
+    }
+
+    async fn upload(
+        &self,
+        request: Request<pb::UploadRequest>,
+    ) -> Result<Response<Self::UploadStream>, Status> {
+        let rx = crate::transfer::upload(Arc::clone(&self.store), &self.transfers, request.into_inner());
+        Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(rx)))
+    }
+
+    async fn release_snapshot(
+        &self,
+        request: Request<pb::ReleaseSnapshotRequest>,
+    ) -> Result<Response<pb::ReleaseSnapshotResponse>, Status> {
+        let paths = request.into_inner().snapshot_paths;
+        self.blocking(move |store| store.release_snapshots(&paths)).await?;
+        Ok(Response::new(pb::ReleaseSnapshotResponse {}))
+    }
+
     async fn heartbeat(
         &self,
         request: Request<pb::HeartbeatRequest>,
