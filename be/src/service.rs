@@ -74,7 +74,8 @@ impl pb::backend_server::Backend for BackendService {
         request: Request<pb::ReleaseSnapshotRequest>,
     ) -> Result<Response<pb::ReleaseSnapshotResponse>, Status> {
         let paths = request.into_inner().snapshot_paths;
-        self.blocking(move |store| store.release_snapshots(&paths)).await?;
+        self.blocking(move |store| store.release_snapshots(&paths))
+            .await?;
         Ok(Response::new(pb::ReleaseSnapshotResponse {}))
     }
 

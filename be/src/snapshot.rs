@@ -41,7 +41,10 @@ impl TabletStore {
             });
         }
         let source = self.schema_dir(tablet_id)?;
-        let dir = self.snapshot_root().join(job_id.to_string()).join(tablet_id.to_string());
+        let dir = self
+            .snapshot_root()
+            .join(job_id.to_string())
+            .join(tablet_id.to_string());
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
@@ -67,7 +70,9 @@ impl TabletStore {
         let root = self.snapshot_root();
         let path = Path::new(path);
         let inside = path.starts_with(&root)
-            && path.components().all(|c| !matches!(c, std::path::Component::ParentDir));
+            && path
+                .components()
+                .all(|c| !matches!(c, std::path::Component::ParentDir));
         if !inside {
             return Err(BeError::BadData {
                 tablet_id: 0,
@@ -145,8 +150,13 @@ mod tests {
         // Re-making is allowed and gives the same result.
         assert_eq!(store.make_snapshot(99, 7, 2).expect("again").1, files);
         let err = store.make_snapshot(99, 7, 4).expect_err("too new");
-        assert!(matches!(err, BeError::VersionMissing { have: 3, want: 4, .. }), "{err}");
-        store.release_snapshots(&[path.display().to_string()]).expect("release");
+        assert!(
+            matches!(err, BeError::VersionMissing { have: 3, want: 4, .. }),
+            "{err}"
+        );
+        store
+            .release_snapshots(&[path.display().to_string()])
+            .expect("release");
         assert!(!path.exists());
         assert!(store.release_snapshots(&["/etc".into()]).is_err());
     }

@@ -63,10 +63,17 @@ pub fn upload(
         let total = req.tablets.len() as u32;
         let mut work = JoinSet::new();
         for tablet in req.tablets {
-            let (repo, slots, limit, store) =
-                (Arc::clone(&repo), Arc::clone(&slots), limit.clone(), Arc::clone(&store));
+            let (repo, slots, limit, store) = (
+                Arc::clone(&repo),
+                Arc::clone(&slots),
+                limit.clone(),
+                Arc::clone(&store),
+            );
             work.spawn(async move {
-                let _slot = slots.acquire_owned().await.map_err(|e| BeError::Transport(e.to_string()))?;
+                let _slot = slots
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| BeError::Transport(e.to_string()))?;
                 upload_tablet(&store, &repo, &tablet, limit.as_deref()).await
             });
         }
@@ -75,7 +82,9 @@ pub fn upload(
             let _ = tx.send(Ok(pb::UploadProgress::default())).await;
         }
         while let Some(joined) = work.join_next().await {
-            let outcome = joined.map_err(|e| Status::internal(e.to_string())).and_then(|r| r.map_err(Status::from));
+            let outcome = joined
+                .map_err(|e| Status::internal(e.to_string()))
+                .and_then(|r| r.map_err(Status::from));
             let message = outcome.map(|(done, sent)| {
                 finished += 1;
                 bytes += sent;
@@ -117,7 +126,9 @@ async fn upload_tablet(
     let mut sent = 0u64;
     for name in &names {
         let already = existing.iter().find(|f| &f.name == name);
-        let up = repo.upload_file(&dir.join(name), &tablet.remote_dir, name, already, limit).await?;
+        let up = repo
+            .upload_file(&dir.join(name), &tablet.remote_dir, name, already, limit)
+            .await?;
         if up.transferred {
             sent += up.size;
         }

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use catalog::{
-    BackupState, Backend, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job, KeyPart,
+    Backend, BackupState, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job, KeyPart,
     LoadLabel, PartitionKey, Repository, Table, User,
 };
 
@@ -102,11 +102,20 @@ fn version_one_records_still_decode() {
     // Fields added after v1 take their defaults.
     assert_eq!((t.partitions[0].row_count, t.partitions[0].data_size), (0, 0));
     let r: Repository = catalog::model::decode("repo", &bytes("repository")).unwrap();
-    assert_eq!((r.name.as_str(), r.location.as_str()), ("repo1", "file:///backups"));
-    assert!(!format!("{r:?}").contains("s3cr3t"), "Debug must not show credentials");
+    assert_eq!(
+        (r.name.as_str(), r.location.as_str()),
+        ("repo1", "file:///backups")
+    );
+    assert!(
+        !format!("{r:?}").contains("s3cr3t"),
+        "Debug must not show credentials"
+    );
     let job: Job = catalog::model::decode("job", &bytes("backup_job")).unwrap();
     let Job::Backup(b) = &job;
-    assert_eq!((b.state, b.db_id, b.snapshots[0].tablet_id), (BackupState::Uploading, 10000, 10005));
+    assert_eq!(
+        (b.state, b.db_id, b.snapshots[0].tablet_id),
+        (BackupState::Uploading, 10000, 10005)
+    );
     assert_eq!(b.status.render(), "[OK]");
     let again: Job = catalog::model::decode("job", &catalog::model::encode(&job)).unwrap();
     assert_eq!(again, job);

@@ -25,6 +25,12 @@ config_struct! {
         default_replication_num: u32 = 3u32,
         /// Version reported to clients by `SELECT VERSION()` and the handshake.
         mysql_server_version: String = "8.0.33",
+        /// Default timeout of BACKUP and RESTORE jobs, in milliseconds.
+        backup_job_default_timeout_ms: u64 = 86_400_000u64,
+        /// UPLOAD tasks per BE for one backup (0 = one task per tablet).
+        max_upload_task_per_be: u32 = 0u32,
+        /// Times a failed BE task of a backup or restore is retried before the job is cancelled.
+        backup_task_retry_limit: u32 = 3u32,
         /// Log filter (error, warn, info, debug, trace or a tracing directive).
         sys_log_level: String = "info",
     }

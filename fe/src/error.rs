@@ -47,6 +47,10 @@ pub enum ErrorCode {
     WrongNameFormat,
     /// `%s`: the generic code of most DDL and job errors.
     Common,
+    /// `Incorrect label name '%s'`
+    WrongLabelName,
+    /// `Table state is not NORMAL: '%s'`
+    BadTableState,
 }
 
 impl ErrorCode {
@@ -70,6 +74,8 @@ impl ErrorCode {
             Self::SameNamePartition => 1517,
             Self::WrongNameFormat => 5063,
             Self::Common => 5064,
+            Self::WrongLabelName => 5082,
+            Self::BadTableState => 5014,
         }
     }
 
@@ -83,14 +89,15 @@ impl ErrorCode {
             | Self::UnknownSystemVariable
             | Self::VariableReadOnly
             | Self::DropPartitionNonExistent
-            | Self::SameNamePartition => "HY000",
+            | Self::SameNamePartition
+            | Self::BadTableState => "HY000",
             Self::AuthenticationFail => "28000",
             Self::NoDbSelected => "3D000",
             Self::BadDb => "3F000",
             Self::TableExists => "42S01",
             Self::BadTable => "42602",
             Self::DupFieldName => "42S21",
-            Self::WrongValueForVar | Self::WrongNameFormat | Self::Common => "42000",
+            Self::WrongValueForVar | Self::WrongNameFormat | Self::Common | Self::WrongLabelName => "42000",
         }
     }
 }

@@ -13,10 +13,10 @@ mod table;
 use catalog::{Database, Table};
 use parser::ast::{Statement, TableName};
 
-use crate::Fe;
 use crate::error::FeError;
 use crate::result::Output;
 use crate::session::{Session, Warning};
+use crate::{Fe, backup};
 
 pub use database::use_database;
 pub use show::format_time;
@@ -162,19 +162,32 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::SetPassword { user, password } => set::set_password(fe, session, user, password),
         S::Kill { query, connection_id } => set::kill(fe, connection_id, query),
         S::Begin | S::Commit | S::Rollback => Ok(Output::ok()),
-        // Disaster recovery statements parse with StarRocks' grammar; the
-        // jobs behind them come with the BACKUP and RESTORE issues.
-        S::CreateRepository { .. } => Err(FeError::not_supported("CREATE REPOSITORY")),
-        S::DropRepository { .. } => Err(FeError::not_supported("DROP REPOSITORY")),
-        S::ShowRepositories => Err(FeError::not_supported("SHOW REPOSITORIES")),
-        S::Backup(_) => Err(FeError::not_supported("BACKUP SNAPSHOT")),
+        S::CreateRepository {
+            read_only,
+            name,
+            broker,
+            location,
+            properties,
+        } => backup::create_repository(fe, read_only, &name, broker.as_deref(), &location, &properties).await,
+        S::DropRepository { name } => backup::drop_repository(fe, &name).await,
+        S::ShowRepositories => backup::show_repositories(fe),
+        S::Backup(stmt) => backup::backup(fe, session, &stmt).await,
         S::Restore(_) => Err(FeError::not_supported("RESTORE SNAPSHOT")),
-        S::ShowBackup { .. } => Err(FeError::not_supported("SHOW BACKUP")),
+        S::ShowBackup { database } => backup::show_backup(fe, database.as_deref()),
         S::ShowRestore { .. } => Err(FeError::not_supported("SHOW RESTORE")),
-        S::CancelBackup { .. } => Err(FeError::not_supported("CANCEL BACKUP")),
+        S::CancelBackup { database, .. } => match database {
+            Some(db) => backup::cancel_backup(fe, &db).await,
+            None => Err(FeError::common("No backup job is currently running")),
+        },
         S::CancelRestore { .. } => Err(FeError::not_supported("CANCEL RESTORE")),
-        S::ShowSnapshot { .. } => Err(FeError::not_supported("SHOW SNAPSHOT")),
-        S::DropSnapshot { .. } => Err(FeError::not_supported("DROP SNAPSHOT")),
+        S::ShowSnapshot { repository, filter } => {
+            backup::show_snapshot(fe, &repository, filter.as_deref()).await
+        }
+        S::DropSnapshot {
+            name,
+            repository,
+            force,
+        } => backup::drop_snapshot(fe, &name, &repository, force).await,
         S::Query(text) => query::select(fe, session, &text).await,
         S::Insert(text) => insert::insert(fe, session, &text).await,
         S::Delete(text) => insert::delete(fe, session, &text).await,

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod backup;
 pub mod cluster;
 pub mod ddl;
 pub mod error;
@@ -63,6 +64,8 @@ pub struct Fe {
     pub load_locks: load::txn::LoadLocks,
     /// Rejected rows of recent Stream Loads.
     pub error_logs: http::ErrorLogs,
+    /// Repositories and BACKUP jobs.
+    pub backups: Arc<backup::Backups>,
 }
 
 impl Fe {
@@ -166,7 +169,7 @@ pub async fn run(
             &version_comment,
             &persisted_globals,
         ),
-        catalog,
+        catalog: Arc::clone(&catalog),
         cluster: Arc::clone(&cluster),
         connections: session::Connections::new(),
         ports: Ports {
@@ -176,6 +179,7 @@ pub async fn run(
         start_time_ms: cluster::now_ms(),
         load_locks: load::txn::LoadLocks::default(),
         error_logs: http::ErrorLogs::default(),
+        backups: backup::Backups::new(Arc::clone(&catalog), Arc::clone(&cluster), config.clone()),
         config,
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -193,6 +197,7 @@ pub async fn run(
         Arc::clone(&fe),
         wait(stop_rx.clone()),
     ));
+    fe.backups.resume();
     tracing::info!(query = %query_addr, http = %http_addr, "frontend ready");
     let mysql = tokio::spawn(server::mysql::serve(
         listeners.query,

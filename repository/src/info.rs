@@ -38,6 +38,9 @@ pub struct JobInfo {
     pub backup_result: String,
     /// Table name → what of it was backed up.
     pub backup_objects: BTreeMap<String, TableInfo>,
+    /// Id of the cluster that wrote the snapshot (absent in snapshots of other systems).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<u64>,
     /// Revision of this document as written by Starling (absent: 1).
     #[serde(default = "default_starling_version")]
     pub starling_info_version: u32,

@@ -120,6 +120,7 @@ async fn job_info_is_listed_by_timestamp() {
         starrocks_meta_version: repository::info::STARROCKS_META_VERSION,
         backup_result: "succeed".into(),
         backup_objects: BTreeMap::new(),
+        cluster_id: Some(42),
         starling_info_version: 1,
     };
     repo.write_job_info(&info, "2026-01-02-03-04-05-006")

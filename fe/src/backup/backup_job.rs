@@ -1,0 +1,506 @@
+//! The BACKUP state machine (spec §6.1): one method per state, each
+//! idempotent, the record persisted on entry to UPLOAD_SNAPSHOT, SAVE_META,
+//! UPLOAD_INFO, FINISHED and CANCELLED. SNAPSHOTING and UPLOADING are not
+//! persisted: after a restart the job re-enters PENDING or UPLOAD_SNAPSHOT and
+//! re-sends its tasks (BEs re-make snapshots and skip files already uploaded).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use catalog::{BackupJob, BackupState, JobStatus, Table, TabletSnapshot};
+use futures::StreamExt;
+use repository::info::{self, IndexInfo, JobInfo, PartitionInfo, PhysicalPartitionInfo, TableInfo};
+use repository::meta::SnapshotMeta;
+use repository::{TabletPath, layout};
+use rpc::pb;
+
+use super::{Backups, JobCtl};
+use crate::cluster::now_ms;
+
+/// BE tasks in flight per job.
+const TASK_CONCURRENCY: usize = 64;
+
+/// How long UPLOAD_INFO waits between attempts.
+const INFO_RETRY: Duration = Duration::from_secs(3);
+
+type Step = Result<(), JobStatus>;
+
+fn common(msg: impl Into<String>) -> JobStatus {
+    JobStatus::err("COMMON_ERROR", msg)
+}
+
+/// Task signatures, unique within this FE process.
+fn next_signature() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = u64::try_from(now_ms()).unwrap_or_default() * 1000;
+    let _ = NEXT.compare_exchange(0, base, Ordering::Relaxed, Ordering::Relaxed);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Drives `job` until FINISHED or CANCELLED.
+pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl>, mut job: BackupJob) {
+    let mut cancel_rx = ctl.cancel.subscribe();
+    while !job.state.is_done() {
+        let deadline = job.create_time_ms + (job.timeout_s as i64) * 1000;
+        let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
+        let outcome = tokio::select! {
+            r = step(b, ctl, &mut job) => r,
+            cancelled = cancel_rx.wait_for(Option::is_some) => {
+                Err(cancelled.ok().and_then(|c| c.clone()).unwrap_or_else(|| common("user cancelled")))
+            }
+            () = tokio::time::sleep(left) => Err(JobStatus::err("TIMEOUT", "")),
+        };
+        if let Err(status) = outcome {
+            cancel(b, ctl, &mut job, status);
+        }
+        *ctl.job.lock() = job.clone();
+    }
+}
+
+async fn step(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
+    match job.state {
+        BackupState::Pending => {
+            pending(b, job)?;
+            job.state = BackupState::Snapshoting;
+        }
+        BackupState::Snapshoting => {
+            snapshoting(b, ctl, job).await?;
+            job.snapshot_finished_ms = Some(now_ms());
+            job.state = BackupState::UploadSnapshot;
+            persist(b, job)?;
+        }
+        BackupState::UploadSnapshot => job.state = BackupState::Uploading,
+        BackupState::Uploading => {
+            uploading(b, ctl, job).await?;
+            job.upload_finished_ms = Some(now_ms());
+            job.state = BackupState::SaveMeta;
+            persist(b, job)?;
+        }
+        BackupState::SaveMeta => {
+            release(b, job);
+            job.state = BackupState::UploadInfo;
+            persist(b, job)?;
+        }
+        BackupState::UploadInfo => {
+            // Repository errors here do not cancel: retried until the timeout.
+            while let Err(e) = upload_info(b, job).await {
+                ctl.volatile.lock().task_errors.insert("upload_info".into(), e);
+                tokio::time::sleep(INFO_RETRY).await;
+            }
+            ctl.volatile.lock().task_errors.clear();
+            job.state = BackupState::Finished;
+            job.finished_ms = Some(now_ms());
+            persist(b, job)?;
+        }
+        BackupState::Finished | BackupState::Cancelled => {}
+    }
+    *ctl.job.lock() = job.clone();
+    Ok(())
+}
+
+fn persist(b: &Backups, job: &BackupJob) -> Step {
+    b.persist(job).map_err(|e| common(e.to_string()))
+}
+
+/// Cancels: records the status, releases BE snapshots, persists CANCELLED.
+/// Files already in the repository stay (spec §6.3).
+fn cancel(b: &Backups, ctl: &JobCtl, job: &mut BackupJob, status: JobStatus) {
+    tracing::info!(label = %job.label, state = job.state.name(), status = %status.render(), "backup cancelled");
+    job.status = status;
+    job.task_errors = std::mem::take(&mut ctl.volatile.lock().task_errors);
+    ctl.volatile.lock().unfinished.clear();
+    release(b, job);
+    job.state = BackupState::Cancelled;
+    job.finished_ms = Some(now_ms());
+    if let Err(e) = b.persist(job) {
+        tracing::error!(label = %job.label, "cannot persist cancelled backup job: {e}");
+    }
+}
+
+/// PENDING: a fresh job id; the tables' definitions and each tablet's visible
+/// version are captured now, so later loads are not in the snapshot.
+fn pending(b: &Backups, job: &mut BackupJob) -> Step {
+    job.job_id = b
+        .catalog
+        .update(|txn| Ok::<_, crate::FeError>(txn.next_id()))
+        .map_err(|e| common(e.to_string()))? as i64;
+    let alive: BTreeSet<u64> = b.cluster.alive_backends().iter().map(|be| be.id).collect();
+    let state = b.catalog.read();
+    if state.database_by_id(job.db_id).is_none() {
+        return Err(common(format!("database {} has been dropped", job.db_id)));
+    }
+    let (mut tables, mut snapshots) = (Vec::new(), Vec::new());
+    for r in &job.objects {
+        let table = state
+            .table(job.db_id, &r.table)
+            .ok_or_else(|| common(format!("table {} has been dropped", r.table)))?;
+        let mut copy = table.clone();
+        if !r.partitions.is_empty() {
+            if let Some(p) = r.partitions.iter().find(|p| table.partition(p).is_none()) {
+                return Err(common(format!("partition {p} has been dropped")));
+            }
+            copy.partitions.retain(|p| r.partitions.contains(&p.name));
+        }
+        for p in &copy.partitions {
+            for tablet in &p.tablets {
+                let mut usable: Vec<_> = tablet
+                    .replicas
+                    .iter()
+                    .filter(|r| r.version >= p.visible_version)
+                    .collect();
+                usable.sort_by_key(|r| (!alive.contains(&r.backend_id), r.id));
+                let replica = usable.first().ok_or_else(|| {
+                    common(format!(
+                        "failed to choose replica to make snapshot for tablet {}. visible version: {}",
+                        tablet.id, p.visible_version
+                    ))
+                })?;
+                snapshots.push(TabletSnapshot {
+                    table_id: table.id,
+                    partition_id: p.id,
+                    index_id: table.index_id,
+                    tablet_id: tablet.id,
+                    backend_id: replica.backend_id,
+                    version: p.visible_version,
+                    path: String::new(),
+                    files: vec![],
+                    uploaded: vec![],
+                });
+            }
+        }
+        let record =
+            serde_json::from_slice(&catalog::model::encode(&copy)).map_err(|e| common(e.to_string()))?;
+        tables.push(record);
+    }
+    job.tables = tables;
+    job.snapshots = snapshots;
+    Ok(())
+}
+
+/// Runs `attempt` until it succeeds or the retry limit is reached, recording
+/// each failure under `sig` for SHOW's `TaskErrMsg`.
+async fn with_retries<T, F, Fut>(b: &Backups, ctl: &JobCtl, sig: &str, mut attempt: F) -> Result<T, JobStatus>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Ok(v) => {
+                ctl.volatile.lock().task_errors.remove(sig);
+                return Ok(v);
+            }
+            Err(e) => {
+                ctl.volatile.lock().task_errors.insert(sig.to_string(), e.clone());
+                tries += 1;
+                if tries > b.config.backup_task_retry_limit {
+                    return Err(common(e));
+                }
+                tokio::time::sleep(Duration::from_secs(1 << tries.min(4))).await;
+            }
+        }
+    }
+}
+
+fn client(b: &Backups, backend_id: u64) -> Result<rpc::BackendClient<tonic::transport::Channel>, String> {
+    let be = b
+        .catalog
+        .read()
+        .backends()
+        .find(|be| be.id == backend_id)
+        .cloned()
+        .ok_or_else(|| format!("backend {backend_id} does not exist"))?;
+    b.cluster.client(&be).map_err(|e| e.to_string())
+}
+
+fn rpc_error(backend_id: u64, status: tonic::Status) -> String {
+    format!("backend {backend_id}: {}", status.message())
+}
+
+/// SNAPSHOTING: every chosen replica makes its snapshot.
+async fn snapshoting(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
+    let job_id = job.job_id as u64;
+    ctl.volatile.lock().unfinished = job
+        .snapshots
+        .iter()
+        .map(|s| (s.tablet_id.to_string(), s.backend_id.to_string()))
+        .collect();
+    let requests: Vec<(usize, u64, u64, u64)> = job
+        .snapshots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.backend_id, s.tablet_id, s.version))
+        .collect();
+    let mut results = futures::stream::iter(requests)
+        .map(|(i, backend_id, tablet_id, version)| async move {
+            let sig = tablet_id.to_string();
+            let made = with_retries(b, ctl, &sig, || async move {
+                let mut c = client(b, backend_id)?;
+                let req = pb::MakeSnapshotRequest {
+                    job_id,
+                    tablet_id,
+                    version,
+                };
+                c.make_snapshot(req)
+                    .await
+                    .map(|r| r.into_inner())
+                    .map_err(|e| rpc_error(backend_id, e))
+            })
+            .await;
+            (i, made)
+        })
+        .buffer_unordered(TASK_CONCURRENCY);
+    while let Some((i, made)) = results.next().await {
+        let made = made?;
+        let s = &mut job.snapshots[i];
+        s.path = made.snapshot_path;
+        s.files = made.files;
+        let tablet = s.tablet_id.to_string();
+        ctl.volatile.lock().unfinished.retain(|(t, _)| *t != tablet);
+    }
+    Ok(())
+}
+
+/// UPLOADING: one UPLOAD task per tablet (or `max_upload_task_per_be` per BE).
+async fn uploading(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
+    let repo = b
+        .catalog
+        .read()
+        .repository(&job.repo_name)
+        .cloned()
+        .ok_or_else(|| common(format!("Repository {} does not exist", job.repo_name)))?;
+    let spec = super::repos::spec(&repo);
+    let mut by_backend: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, s) in job.snapshots.iter().enumerate() {
+        by_backend.entry(s.backend_id).or_default().push(i);
+    }
+    let per_be = b.config.max_upload_task_per_be as usize;
+    let mut tasks: Vec<(String, u64, Vec<usize>)> = Vec::new();
+    for (backend_id, indices) in by_backend {
+        let chunk = if per_be == 0 {
+            1
+        } else {
+            indices.len().div_ceil(per_be)
+        };
+        for part in indices.chunks(chunk.max(1)) {
+            tasks.push((next_signature().to_string(), backend_id, part.to_vec()));
+        }
+    }
+    {
+        let mut v = ctl.volatile.lock();
+        v.unfinished = tasks
+            .iter()
+            .map(|(sig, be, _)| (sig.clone(), be.to_string()))
+            .collect();
+        v.progress = tasks
+            .iter()
+            .map(|(sig, _, t)| (sig.clone(), (0, t.len() as u32)))
+            .collect();
+    }
+    let label = job.label.clone();
+    let db_id = job.db_id;
+    let snapshots = job.snapshots.clone();
+    let mut results = futures::stream::iter(tasks)
+        .map(|(sig, backend_id, indices)| {
+            let tablets: Vec<pb::UploadTablet> = indices
+                .iter()
+                .map(|&i| {
+                    let s = &snapshots[i];
+                    let path = TabletPath {
+                        db_id,
+                        table_id: s.table_id,
+                        partition_id: s.partition_id,
+                        index_id: s.index_id,
+                        tablet_id: s.tablet_id,
+                    };
+                    pb::UploadTablet {
+                        tablet_id: s.tablet_id,
+                        snapshot_path: s.path.clone(),
+                        remote_dir: path.dir(&label),
+                    }
+                })
+                .collect();
+            let req = pb::UploadRequest {
+                job_id: job.job_id as u64,
+                repository: Some(spec.clone()),
+                tablets,
+            };
+            async move {
+                let done = with_retries(b, ctl, &sig, || {
+                    upload_task(b, ctl, &sig, backend_id, req.clone())
+                })
+                .await;
+                (sig, done)
+            }
+        })
+        .buffer_unordered(TASK_CONCURRENCY);
+    while let Some((sig, done)) = results.next().await {
+        for tablet in done? {
+            let s = job
+                .snapshots
+                .iter_mut()
+                .find(|s| s.tablet_id == tablet.tablet_id)
+                .ok_or_else(|| {
+                    common(format!(
+                        "upload task {sig} reported unknown tablet {}",
+                        tablet.tablet_id
+                    ))
+                })?;
+            let uploaded: BTreeSet<&str> = tablet
+                .stored_names
+                .iter()
+                .map(|n| layout::split_checksum(n).map_or(n.as_str(), |(name, _)| name))
+                .collect();
+            let expected: BTreeSet<&str> = s.files.iter().map(String::as_str).collect();
+            if uploaded != expected {
+                return Err(common(format!(
+                    "upload task {sig} uploaded files {uploaded:?} of tablet {}, snapshot has {expected:?}",
+                    s.tablet_id
+                )));
+            }
+            s.uploaded = tablet.stored_names;
+        }
+        ctl.volatile.lock().unfinished.retain(|(t, _)| *t != sig);
+    }
+    ctl.volatile.lock().progress.clear();
+    Ok(())
+}
+
+/// One UPLOAD task, following its progress stream to the end.
+async fn upload_task(
+    b: &Backups,
+    ctl: &JobCtl,
+    sig: &str,
+    backend_id: u64,
+    req: pb::UploadRequest,
+) -> Result<Vec<pb::UploadedTablet>, String> {
+    let total = req.tablets.len() as u32;
+    let mut c = client(b, backend_id)?;
+    let mut stream = c
+        .upload(req)
+        .await
+        .map_err(|e| rpc_error(backend_id, e))?
+        .into_inner();
+    let mut done = Vec::new();
+    let mut finished = 0;
+    while let Some(progress) = stream.message().await.map_err(|e| rpc_error(backend_id, e))? {
+        finished = progress.finished_num;
+        ctl.volatile
+            .lock()
+            .progress
+            .insert(sig.to_string(), (finished, total));
+        done.extend(progress.done);
+    }
+    if finished != total || done.len() as u32 != total {
+        return Err(format!(
+            "backend {backend_id}: upload ended after {finished} of {total} tablets"
+        ));
+    }
+    Ok(done)
+}
+
+/// Removes the BE snapshot directories of a job; failures only leave
+/// directories behind, so this never blocks the job.
+fn release(b: &Backups, job: &BackupJob) {
+    let mut by_backend: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for s in job.snapshots.iter().filter(|s| !s.path.is_empty()) {
+        by_backend.entry(s.backend_id).or_default().push(s.path.clone());
+    }
+    for (backend_id, snapshot_paths) in by_backend {
+        let Ok(mut c) = client(b, backend_id) else {
+            continue;
+        };
+        tokio::spawn(async move {
+            if let Err(e) = c
+                .release_snapshot(pb::ReleaseSnapshotRequest { snapshot_paths })
+                .await
+            {
+                tracing::warn!(backend_id, "release snapshot failed: {}", e.message());
+            }
+        });
+    }
+}
+
+/// UPLOAD_INFO: `__meta` then `__info_<timestamp>`, which completes the snapshot.
+async fn upload_info(b: &Backups, job: &BackupJob) -> Result<(), String> {
+    let record = b
+        .catalog
+        .read()
+        .repository(&job.repo_name)
+        .cloned()
+        .ok_or_else(|| format!("Repository {} does not exist", job.repo_name))?;
+    let repo = super::repos::open(&record).await.map_err(|e| e.to_string())?;
+    repo.write_meta(&job.label, &SnapshotMeta::new(job.tables.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let info = job_info(job, b.catalog.read().cluster_id())?;
+    repo.write_job_info(&info, &layout::backup_timestamp(job.create_time_ms))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The job-info document of a finished upload (spec §8.3).
+pub(super) fn job_info(job: &BackupJob, cluster_id: u64) -> Result<JobInfo, String> {
+    let mut objects = BTreeMap::new();
+    for record in &job.tables {
+        let bytes = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+        let table: Table = catalog::model::decode("backup meta", &bytes).map_err(|e| e.to_string())?;
+        let mut partitions = BTreeMap::new();
+        for p in &table.partitions {
+            let mut tablets = BTreeMap::new();
+            for t in &p.tablets {
+                let uploaded = job
+                    .snapshots
+                    .iter()
+                    .find(|s| s.tablet_id == t.id)
+                    .map(|s| s.uploaded.clone());
+                tablets.insert(t.id.to_string(), uploaded.unwrap_or_default());
+            }
+            let index = IndexInfo {
+                id: table.index_id,
+                schema_hash: table.schema_hash,
+                tablets,
+                tablets_order: p.tablets.iter().map(|t| t.id.to_string()).collect(),
+            };
+            let physical = PhysicalPartitionInfo {
+                id: p.id,
+                version: p.visible_version,
+                indexes: BTreeMap::from([(table.name.clone(), index)]),
+            };
+            partitions.insert(
+                p.name.clone(),
+                PartitionInfo {
+                    id: p.id,
+                    version: p.visible_version,
+                    version_hash: 0,
+                    indexes: BTreeMap::new(),
+                    sub_partitions: BTreeMap::from([(p.id.to_string(), physical)]),
+                },
+            );
+        }
+        objects.insert(
+            table.name.clone(),
+            TableInfo {
+                id: table.id,
+                auto_increment_id: None,
+                partitions,
+            },
+        );
+    }
+    Ok(JobInfo {
+        name: job.label.clone(),
+        database: job.db_name.clone(),
+        id: job.db_id,
+        backup_time: job.create_time_ms,
+        meta_version: info::META_VERSION,
+        starrocks_meta_version: info::STARROCKS_META_VERSION,
+        backup_result: info::SUCCEED.into(),
+        backup_objects: objects,
+        cluster_id: Some(cluster_id),
+        starling_info_version: info::STARLING_INFO_VERSION,
+    })
+}

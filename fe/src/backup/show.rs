@@ -1,0 +1,134 @@
+//! SHOW BACKUP and CANCEL BACKUP (spec §4.5, §4.6, §5.1).
+
+use catalog::{BackupJob, BackupState, JobStatus};
+
+use super::Volatile;
+use crate::Fe;
+use crate::error::FeError;
+use crate::result::{Output, ResultSet, Value};
+
+/// StarRocks prints unset times as the two characters `\N`.
+const NULL_STRING: &str = "\\N";
+
+fn time(ms: Option<i64>) -> Value {
+    ms.map_or_else(|| NULL_STRING.into(), |t| repository::layout::datetime(t).into())
+}
+
+fn row(job: &BackupJob, v: &Volatile) -> Vec<Value> {
+    let objects: Vec<String> = job
+        .objects
+        .iter()
+        .map(|o| {
+            let parts = if o.partitions.is_empty() {
+                String::new()
+            } else {
+                format!("PARTITIONS ({})", o.partitions.join(", "))
+            };
+            format!("[{}.{}{parts} AS {}]", job.db_name, o.table, o.table)
+        })
+        .collect();
+    let unfinished: Vec<String> = v.unfinished.iter().map(|(k, val)| format!("{k}={val}")).collect();
+    let progress: Vec<String> = v
+        .progress
+        .iter()
+        .map(|(sig, (f, t))| format!("[{sig}: {f}/{t}]"))
+        .collect();
+    let errors = if job.state.is_done() {
+        &job.task_errors
+    } else {
+        &v.task_errors
+    };
+    let errors: Vec<String> = errors
+        .iter()
+        .map(|(sig, msg)| format!("[{sig}: {msg}]"))
+        .collect();
+    vec![
+        job.job_id.to_string().into(),
+        job.label.clone().into(),
+        job.db_name.clone().into(),
+        job.state.name().into(),
+        objects.join(", ").into(),
+        time(Some(job.create_time_ms)),
+        time(job.snapshot_finished_ms),
+        time(job.upload_finished_ms),
+        time(job.finished_ms),
+        unfinished.join(", ").into(),
+        progress.join(", ").into(),
+        errors.join(", ").into(),
+        job.status.render().into(),
+        job.timeout_s.to_string().into(),
+    ]
+}
+
+/// `SHOW BACKUP [FROM db]`: each database's last job, when it is a backup.
+pub fn show_backup(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> {
+    let mut rs = ResultSet::text_columns(&[
+        "JobId",
+        "SnapshotName",
+        "DbName",
+        "State",
+        "BackupObjs",
+        "CreateTime",
+        "SnapshotFinishedTime",
+        "UploadFinishedTime",
+        "FinishedTime",
+        "UnfinishedTasks",
+        "Progress",
+        "TaskErrMsg",
+        "Status",
+        "Timeout",
+    ]);
+    let db_ids: Vec<u64> = match database {
+        Some(name) => {
+            let db = fe
+                .catalog
+                .read()
+                .database(name)
+                .cloned()
+                .ok_or_else(|| FeError::unknown_db(name))?;
+            vec![db.id]
+        }
+        None => fe.catalog.read().databases().map(|d| d.id).collect(),
+    };
+    for db_id in db_ids {
+        if let Some((job, volatile)) = fe.backups.last_job(db_id) {
+            rs.push(row(&job, &volatile));
+        }
+    }
+    Ok(Output::Rows(rs))
+}
+
+/// `CANCEL BACKUP FROM db`: cancels the running backup and waits until it is CANCELLED.
+pub async fn cancel_backup(fe: &Fe, database: &str) -> Result<Output, FeError> {
+    let db = fe
+        .catalog
+        .read()
+        .database(database)
+        .cloned()
+        .ok_or_else(|| FeError::unknown_db(database))?;
+    let Some((job, _)) = fe.backups.last_job(db.id) else {
+        return Err(FeError::common("No backup job is currently running"));
+    };
+    if job.state.is_done() {
+        return Err(FeError::common(format!(
+            "Failed to cancel job: Job with label {} can not be cancelled. state: {}",
+            job.label,
+            job.state.name()
+        )));
+    }
+    let Some(ctl) = fe.backups.running(db.id) else {
+        return Err(FeError::common("No backup job is currently running"));
+    };
+    let mut done = ctl.done.subscribe();
+    let _ = ctl
+        .cancel
+        .send(Some(JobStatus::err("COMMON_ERROR", "user cancelled")));
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(30), done.wait_for(|d| *d)).await;
+    if finished.is_err() || ctl.job.lock().state != BackupState::Cancelled {
+        return Err(FeError::common(format!(
+            "Failed to cancel job: Job with label {} did not stop in time",
+            job.label
+        )));
+    }
+    Ok(Output::ok())
+}
