@@ -1,7 +1,7 @@
 //! Starts real `starling-fe` / `starling-be` processes on free ports in a
 //! temporary directory and kills them when dropped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,13 @@ impl Drop for ChildGuard {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn with_conf(mut args: Vec<String>, conf: Option<&Path>) -> Vec<String> {
+    if let Some(conf) = conf {
+        args.extend(["--conf".into(), conf.display().to_string()]);
+    }
+    args
 }
 
 fn spawn(bin: &str, args: &[String], log: &Path) -> ChildGuard {
@@ -97,13 +104,24 @@ pub struct TestCluster {
     pub query_port: u16,
     pub http_port: u16,
     fe_starts: u32,
+    be_conf: Option<PathBuf>,
 }
 
 impl TestCluster {
     /// Starts `backends` BEs and an FE that registers them, and waits until the
     /// FE reports every BE alive.
     pub async fn start(backends: usize) -> Self {
+        Self::start_with_be_conf(backends, None).await
+    }
+
+    /// Like [`TestCluster::start`], with `be.conf` text given to every BE.
+    pub async fn start_with_be_conf(backends: usize, be_conf: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        let be_conf = be_conf.map(|text| {
+            let path = dir.path().join("be.conf");
+            std::fs::write(&path, text).expect("write be.conf");
+            path
+        });
         let mut bes = Vec::new();
         let mut be_ports = Vec::new();
         for i in 0..backends {
@@ -116,6 +134,7 @@ impl TestCluster {
                 "--port-file".into(),
                 port_file.display().to_string(),
             ];
+            let args = with_conf(args, be_conf.as_deref());
             bes.push(Some(spawn(BE_BIN, &args, &dir.path().join(format!("be{i}.log")))));
             be_ports.push(read_port_file(&port_file, Duration::from_secs(30))[0]);
         }
@@ -127,6 +146,7 @@ impl TestCluster {
             query_port: 0,
             http_port: 0,
             fe_starts: 0,
+            be_conf,
         };
         cluster.start_fe(0, 0).await;
         cluster.wait_backends_alive(backends).await;
@@ -244,6 +264,7 @@ impl TestCluster {
             "--port-file".into(),
             port_file.display().to_string(),
         ];
+        let args = with_conf(args, self.be_conf.as_deref());
         self.bes[i] = Some(spawn(
             BE_BIN,
             &args,

@@ -3,7 +3,7 @@
 
 use catalog::{
     Backend, BackupState, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job, KeyPart,
-    LoadLabel, PartitionKey, Repository, Table, User,
+    LoadLabel, PartitionKey, PartitionRange, Repository, Table, User,
 };
 
 fn db(id: u64, name: &str) -> Database {
@@ -129,6 +129,18 @@ fn newer_format_versions_are_refused() {
     let err = catalog::model::decode::<Database>("db", br#"{"v":99,"id":1,"name":"x","created_ms":0}"#)
         .unwrap_err();
     assert!(matches!(err, CatalogError::UnsupportedVersion { found: 99, .. }));
+}
+
+#[test]
+fn integer_range_keys_survive_the_versioned_encoding() {
+    for v in [5i128, -7, i128::from(i64::MAX) + 1, -170141183460469231731687303715884105728] {
+        let range = PartitionRange {
+            lower: PartitionKey(vec![KeyPart::Min]),
+            upper: PartitionKey(vec![KeyPart::Int(v)]),
+        };
+        let back: PartitionRange = catalog::model::decode("k", &catalog::model::encode(&range)).unwrap();
+        assert_eq!(back, range);
+    }
 }
 
 #[test]

@@ -14,8 +14,9 @@ use super::types::ColumnType;
 pub enum KeyPart {
     /// Below every value (the lower bound of the first `LESS THAN` partition).
     Min,
-    /// An integer value.
-    Int(i128),
+    /// An integer value. Stored as a JSON number when it fits 64 bits, else as
+    /// text: serde cannot carry `i128` through the flattened, versioned records.
+    Int(#[serde(with = "wide_int")] i128),
     /// A date (`YYYY-MM-DD`) or datetime (`YYYY-MM-DD HH:MM:SS`).
     Text(String),
     /// Above every value (`MAXVALUE`).
@@ -173,4 +174,37 @@ pub struct Partition {
     /// Bytes of data files at the visible version (one replica per tablet).
     #[serde(default)]
     pub data_size: u64,
+}
+
+/// (De)serialises an `i128` as a 64-bit number when it fits, else as a string.
+mod wide_int {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(*v) {
+            Ok(small) => s.serialize_i64(small),
+            Err(_) => s.serialize_str(&v.to_string()),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        struct Wide;
+        impl Visitor<'_> for Wide {
+            type Value = i128;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer or an integer string")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<i128, E> {
+                Ok(i128::from(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<i128, E> {
+                Ok(i128::from(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<i128, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Wide)
+    }
 }
