@@ -20,9 +20,17 @@ async fn load(conn: &mut mysql_async::Conn, batches: usize) {
     conn.query_drop("CREATE DATABASE db1").await.unwrap();
     conn.query_drop(SCHEMA).await.unwrap();
     for b in 0..batches {
-        let rows: Vec<String> =
-            (0..50).map(|i| format!("({}, 'row-{b}-{i}-abcdefghijklmnopqrstuvwxyz')", (i * 4 + b) % 200)).collect();
-        conn.query_drop(format!("INSERT INTO db1.t VALUES {}", rows.join(", "))).await.unwrap();
+        let rows: Vec<String> = (0..50)
+            .map(|i| {
+                format!(
+                    "({}, 'row-{b}-{i}-abcdefghijklmnopqrstuvwxyz')",
+                    (i * 4 + b) % 200
+                )
+            })
+            .collect();
+        conn.query_drop(format!("INSERT INTO db1.t VALUES {}", rows.join(", ")))
+            .await
+            .unwrap();
     }
 }
 
@@ -30,7 +38,11 @@ async fn load(conn: &mut mysql_async::Conn, batches: usize) {
 async fn show_backup(conn: &mut mysql_async::Conn) -> BTreeMap<String, String> {
     let rows: Vec<mysql_async::Row> = conn.query("SHOW BACKUP FROM db1").await.unwrap();
     let row = rows.first().expect("a backup job");
-    let names: Vec<String> = row.columns_ref().iter().map(|c| c.name_str().to_string()).collect();
+    let names: Vec<String> = row
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().to_string())
+        .collect();
     assert_eq!(names.len(), 14, "{names:?}");
     names
         .into_iter()
@@ -59,7 +71,11 @@ async fn wait_state(conn: &mut mysql_async::Conn, state: &str, timeout: Duration
 
 fn md5_of(path: &Path) -> String {
     let out = Command::new("md5sum").arg(path).output().expect("md5sum");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_string()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Every file under `dir`, relative, sorted.
@@ -86,30 +102,69 @@ async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
     let mut conn = cluster.conn().await;
     load(&mut conn, 3).await;
     let repo_dir = cluster.path().join("backups");
-    conn.query_drop(format!("CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}/'", repo_dir.display()))
-        .await
-        .unwrap();
+    conn.query_drop(format!(
+        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}/'",
+        repo_dir.display()
+    ))
+    .await
+    .unwrap();
     let repos = query_strings(&mut conn, "SHOW REPOSITORIES").await;
     assert_eq!(repos.len(), 1);
-    assert_eq!(&repos[0][1..], ["r1", &repos[0][2], "false", &format!("file://{}", repo_dir.display()), "", "\\N"]);
+    assert_eq!(
+        &repos[0][1..],
+        [
+            "r1",
+            &repos[0][2],
+            "false",
+            &format!("file://{}", repo_dir.display()),
+            "",
+            "\\N"
+        ]
+    );
 
-    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1 ON (t PARTITION (p1, p2))").await.unwrap();
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1 ON (t PARTITION (p1, p2))")
+        .await
+        .unwrap();
     // Loads while the job runs: the snapshot holds each tablet at the version
     // captured in PENDING, whatever that was, and nothing newer.
-    conn.query_drop("INSERT INTO db1.t VALUES (1, 'late-1'), (150, 'late-2')").await.unwrap();
+    conn.query_drop("INSERT INTO db1.t VALUES (1, 'late-1'), (150, 'late-2')")
+        .await
+        .unwrap();
     let seen = wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
-    let order = ["PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO", "FINISHED"];
-    let positions: Vec<usize> = seen.iter().map(|s| order.iter().position(|o| o == s).expect("known state")).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "states out of order: {seen:?}");
+    let order = [
+        "PENDING",
+        "SNAPSHOTING",
+        "UPLOAD_SNAPSHOT",
+        "UPLOADING",
+        "SAVE_META",
+        "UPLOAD_INFO",
+        "FINISHED",
+    ];
+    let positions: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).expect("known state"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "states out of order: {seen:?}"
+    );
     let row = show_backup(&mut conn).await;
     assert_eq!(row["SnapshotName"], "s1");
     assert_eq!(row["DbName"], "db1");
     assert_eq!(row["BackupObjs"], "[db1.tPARTITIONS (p1, p2) AS t]");
     assert_eq!(row["Status"], "[OK]");
     assert_eq!(row["Timeout"], "86400");
-    assert_eq!((row["UnfinishedTasks"].as_str(), row["TaskErrMsg"].as_str()), ("", ""));
+    assert_eq!(
+        (row["UnfinishedTasks"].as_str(), row["TaskErrMsg"].as_str()),
+        ("", "")
+    );
     assert!(row["JobId"].parse::<i64>().unwrap() > 0, "{row:?}");
-    for col in ["CreateTime", "SnapshotFinishedTime", "UploadFinishedTime", "FinishedTime"] {
+    for col in [
+        "CreateTime",
+        "SnapshotFinishedTime",
+        "UploadFinishedTime",
+        "FinishedTime",
+    ] {
         assert_eq!(row[col].len(), "yyyy-MM-dd HH:mm:ss".len(), "{col}: {row:?}");
     }
 
@@ -117,17 +172,31 @@ async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
     let root = repo_dir.join("__starrocks_repository_r1");
     let files = tree(&root);
     assert!(files.contains(&"__repo_info".to_string()), "{files:?}");
-    let meta: Vec<&String> = files.iter().filter(|f| f.starts_with("__ss_s1/__meta.")).collect();
-    let info: Vec<&String> = files.iter().filter(|f| f.starts_with("__ss_s1/__info_")).collect();
+    let meta: Vec<&String> = files
+        .iter()
+        .filter(|f| f.starts_with("__ss_s1/__meta."))
+        .collect();
+    let info: Vec<&String> = files
+        .iter()
+        .filter(|f| f.starts_with("__ss_s1/__info_"))
+        .collect();
     assert_eq!((meta.len(), info.len()), (1, 1), "{files:?}");
-    let tablet_files: Vec<&String> = files.iter().filter(|f| f.starts_with("__ss_s1/__ss_content/__db_")).collect();
-    let tablet_dirs: std::collections::BTreeSet<&str> =
-        tablet_files.iter().map(|f| f.rsplit_once('/').unwrap().0).collect();
+    let tablet_files: Vec<&String> = files
+        .iter()
+        .filter(|f| f.starts_with("__ss_s1/__ss_content/__db_"))
+        .collect();
+    let tablet_dirs: std::collections::BTreeSet<&str> = tablet_files
+        .iter()
+        .map(|f| f.rsplit_once('/').unwrap().0)
+        .collect();
     assert_eq!(tablet_dirs.len(), 4, "2 partitions x 2 buckets: {tablet_dirs:?}");
     for dir in &tablet_dirs {
         let parts: Vec<&str> = dir.split('/').collect();
         assert_eq!(parts.len(), 7, "{dir}");
-        for (part, prefix) in parts[2..].iter().zip(["__db_", "__tbl_", "__part_", "__idx_", "__"]) {
+        for (part, prefix) in parts[2..]
+            .iter()
+            .zip(["__db_", "__tbl_", "__part_", "__idx_", "__"])
+        {
             assert!(part.starts_with(prefix), "{dir}");
         }
     }
@@ -138,23 +207,44 @@ async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
 
     // The job info names every tablet and its files, at the captured versions;
     // each uploaded tablet meta is at exactly that version.
-    let info_json: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join(info[0])).unwrap()).unwrap();
+    let info_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join(info[0])).unwrap()).unwrap();
     assert_eq!(info_json["database"], "db1");
     assert_eq!(info_json["backup_result"], "succeed");
-    let ts = info[0].strip_prefix("__ss_s1/__info_").unwrap().rsplit_once('.').unwrap().0.to_string();
-    for (pname, p) in info_json["backup_objects"]["t"]["partitions"].as_object().unwrap() {
+    let ts = info[0]
+        .strip_prefix("__ss_s1/__info_")
+        .unwrap()
+        .rsplit_once('.')
+        .unwrap()
+        .0
+        .to_string();
+    for (pname, p) in info_json["backup_objects"]["t"]["partitions"]
+        .as_object()
+        .unwrap()
+    {
         let version = p["version"].as_u64().unwrap();
         let sub = p["subPartitions"].as_object().unwrap().values().next().unwrap();
         let index = &sub["indexes"]["t"];
         assert_eq!(index["tablets_order"].as_array().unwrap().len(), 2, "{pname}");
         for (tablet, names) in index["tablets"].as_object().unwrap() {
-            let meta_name = names.as_array().unwrap().iter().find(|n| n.as_str().unwrap().starts_with("meta.json."));
-            let dir = tablet_dirs.iter().find(|d| d.ends_with(&format!("/__{tablet}"))).unwrap();
+            let meta_name = names
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n.as_str().unwrap().starts_with("meta.json."));
+            let dir = tablet_dirs
+                .iter()
+                .find(|d| d.ends_with(&format!("/__{tablet}")))
+                .unwrap();
             let tablet_meta: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(root.join(dir).join(meta_name.unwrap().as_str().unwrap())).unwrap(),
             )
             .unwrap();
-            assert_eq!(tablet_meta["version"].as_u64().unwrap(), version, "{pname}/{tablet}");
+            assert_eq!(
+                tablet_meta["version"].as_u64().unwrap(),
+                version,
+                "{pname}/{tablet}"
+            );
             for rowset in tablet_meta["rowsets"].as_array().unwrap() {
                 assert!(rowset["version"].as_u64().unwrap() <= version);
             }
@@ -169,32 +259,66 @@ async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
         &format!("SHOW SNAPSHOT ON r1 WHERE SNAPSHOT = 's1' AND TIMESTAMP = '{ts}'"),
     )
     .await;
-    assert_eq!((detail[0].len(), detail[0][2].as_str(), detail[0][4].as_str()), (5, "db1", "OK"));
-    assert!(detail[0][3].contains("\"backup_objects\": {\n  \"t\": {"), "{}", detail[0][3]);
+    assert_eq!(
+        (detail[0].len(), detail[0][2].as_str(), detail[0][4].as_str()),
+        (5, "db1", "OK")
+    );
+    assert!(
+        detail[0][3].contains("\"backup_objects\": {\n  \"t\": {"),
+        "{}",
+        detail[0][3]
+    );
 
     // The label is taken; a second job may start now that the first is done.
-    let err = conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap_err().to_string();
-    assert!(err.contains("Snapshot with name 's1' already exist in repository"), "{err}");
+    let err = conn
+        .query_drop("BACKUP SNAPSHOT db1.s1 TO r1")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Snapshot with name 's1' already exist in repository"),
+        "{err}"
+    );
 
     // Re-creating the repository over the same location adopts it.
     let created = repos[0][2].clone();
     conn.query_drop("DROP REPOSITORY r1").await.unwrap();
-    assert!(root.join("__repo_info").exists(), "DROP REPOSITORY keeps remote data");
-    conn.query_drop(format!("CREATE READ ONLY REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'", repo_dir.display()))
-        .await
-        .unwrap();
+    assert!(
+        root.join("__repo_info").exists(),
+        "DROP REPOSITORY keeps remote data"
+    );
+    conn.query_drop(format!(
+        "CREATE READ ONLY REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
+        repo_dir.display()
+    ))
+    .await
+    .unwrap();
     let repos = query_strings(&mut conn, "SHOW REPOSITORIES").await;
-    assert_eq!((repos[0][2].as_str(), repos[0][3].as_str()), (created.as_str(), "true"));
+    assert_eq!(
+        (repos[0][2].as_str(), repos[0][3].as_str()),
+        (created.as_str(), "true")
+    );
     assert_eq!(query_strings(&mut conn, "SHOW SNAPSHOT ON r1").await.len(), 1);
-    let err = conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap_err().to_string();
+    let err = conn
+        .query_drop("BACKUP SNAPSHOT db1.s2 TO r1")
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Repository r1 is read only"), "{err}");
-    let err = conn.query_drop("DROP SNAPSHOT s1 ON r1").await.unwrap_err().to_string();
+    let err = conn
+        .query_drop("DROP SNAPSHOT s1 ON r1")
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Repository r1 is read only"), "{err}");
 
     conn.query_drop("DROP REPOSITORY r1").await.unwrap();
-    conn.query_drop(format!("CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'", repo_dir.display()))
-        .await
-        .unwrap();
+    conn.query_drop(format!(
+        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
+        repo_dir.display()
+    ))
+    .await
+    .unwrap();
     conn.query_drop("DROP SNAPSHOT s1 ON r1").await.unwrap();
     assert!(query_strings(&mut conn, "SHOW SNAPSHOT ON r1").await.is_empty());
     assert!(!root.join("__ss_s1").exists());
@@ -209,19 +333,33 @@ async fn fe_kill_9_mid_upload_resumes_and_cancel_stops_a_job() {
     let mut conn = cluster.conn().await;
     load(&mut conn, 2).await;
     let repo_dir = cluster.path().join("backups");
-    conn.query_drop(format!("CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'", repo_dir.display()))
+    conn.query_drop(format!(
+        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
+        repo_dir.display()
+    ))
+    .await
+    .unwrap();
+    conn.query_drop("BACKUP DATABASE db1 SNAPSHOT s1 TO r1 ON (TABLE t)")
         .await
         .unwrap();
-    conn.query_drop("BACKUP DATABASE db1 SNAPSHOT s1 TO r1 ON (TABLE t)").await.unwrap();
     let err = conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap_err();
-    let mysql_async::Error::Server(e) = err else { panic!("{err}") };
+    let mysql_async::Error::Server(e) = err else {
+        panic!("{err}")
+    };
     assert_eq!(
         (e.code, e.state.as_str(), e.message.as_str()),
-        (5064, "42000", "Can only run one backup or restore job of a database at same time")
+        (
+            5064,
+            "42000",
+            "Can only run one backup or restore job of a database at same time"
+        )
     );
     wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
     let row = show_backup(&mut conn).await;
-    assert!(row["Progress"].starts_with('[') && row["Progress"].contains(": "), "{row:?}");
+    assert!(
+        row["Progress"].starts_with('[') && row["Progress"].contains(": "),
+        "{row:?}"
+    );
     assert!(row["UnfinishedTasks"].contains('='), "{row:?}");
     drop(conn);
 
@@ -229,7 +367,10 @@ async fn fe_kill_9_mid_upload_resumes_and_cancel_stops_a_job() {
     cluster.start_fe(0, 0).await;
     let mut conn = cluster.conn().await;
     let seen = wait_state(&mut conn, "FINISHED", Duration::from_secs(120)).await;
-    assert!(seen.iter().all(|s| s != "PENDING" && s != "SNAPSHOTING"), "resumed after the snapshots: {seen:?}");
+    assert!(
+        seen.iter().all(|s| s != "PENDING" && s != "SNAPSHOTING"),
+        "resumed after the snapshots: {seen:?}"
+    );
     let snaps = query_strings(&mut conn, "SHOW SNAPSHOT ON r1").await;
     assert_eq!((snaps[0][0].as_str(), snaps[0][2].as_str()), ("s1", "OK"));
 
@@ -238,11 +379,24 @@ async fn fe_kill_9_mid_upload_resumes_and_cancel_stops_a_job() {
     wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
     conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap();
     let row = show_backup(&mut conn).await;
-    assert_eq!((row["State"].as_str(), row["Status"].as_str()), ("CANCELLED", "[COMMON_ERROR, msg: user cancelled]"));
-    let err = conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap_err().to_string();
-    assert!(err.contains("Failed to cancel job: Job with label s3 can not be cancelled. state: CANCELLED"), "{err}");
+    assert_eq!(
+        (row["State"].as_str(), row["Status"].as_str()),
+        ("CANCELLED", "[COMMON_ERROR, msg: user cancelled]")
+    );
+    let err = conn
+        .query_drop("CANCEL BACKUP FROM db1")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Failed to cancel job: Job with label s3 can not be cancelled. state: CANCELLED"),
+        "{err}"
+    );
     let snaps = query_strings(&mut conn, "SHOW SNAPSHOT ON r1 WHERE SNAPSHOT IN ('s3')").await;
-    assert_eq!(snaps, vec![vec!["s3".to_string(), String::new(), "ERROR: no snapshot".into()]]);
+    assert_eq!(
+        snaps,
+        vec![vec!["s3".to_string(), String::new(), "ERROR: no snapshot".into()]]
+    );
     // BE snapshot directories are released.
     let deadline = Instant::now() + Duration::from_secs(10);
     while (0..2).any(|i| has_files(&cluster.path().join(format!("be{i}/storage/snapshot")))) {
@@ -296,19 +450,37 @@ async fn backup_to_a_local_s3_server() {
     conn.query_drop("BACKUP SNAPSHOT db1.s1 TO s3r").await.unwrap();
     wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
     let snaps = query_strings(&mut conn, "SHOW SNAPSHOT ON s3r").await;
-    assert_eq!((snaps[0][0].as_str(), snaps[0][2].as_str()), ("s1", "OK"), "{snaps:?}");
-    let detail =
-        query_strings(&mut conn, &format!("SHOW SNAPSHOT ON s3r WHERE SNAPSHOT = 's1' AND TIMESTAMP = '{}'", snaps[0][1]))
-            .await;
+    assert_eq!(
+        (snaps[0][0].as_str(), snaps[0][2].as_str()),
+        ("s1", "OK"),
+        "{snaps:?}"
+    );
+    let detail = query_strings(
+        &mut conn,
+        &format!(
+            "SHOW SNAPSHOT ON s3r WHERE SNAPSHOT = 's1' AND TIMESTAMP = '{}'",
+            snaps[0][1]
+        ),
+    )
+    .await;
     assert_eq!(detail[0][4], "OK", "{detail:?}");
 
     let listing = Command::new("curl")
-        .args(["-sf", &format!("http://127.0.0.1:{port}/starling?list-type=2&prefix=backups/")])
+        .args([
+            "-sf",
+            &format!("http://127.0.0.1:{port}/starling?list-type=2&prefix=backups/"),
+        ])
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&listing.stdout);
-    assert!(listing.contains("backups/__starrocks_repository_s3r/__repo_info"), "{listing}");
-    assert!(listing.contains("backups/__starrocks_repository_s3r/__ss_s1/__info_"), "{listing}");
+    assert!(
+        listing.contains("backups/__starrocks_repository_s3r/__repo_info"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("backups/__starrocks_repository_s3r/__ss_s1/__info_"),
+        "{listing}"
+    );
     assert!(listing.contains("/__ss_content/__db_"), "{listing}");
 
     // Credentials never show: not in SHOW output, not in any log.

@@ -41,6 +41,7 @@ slt_tests! {
     slt_errors => "errors.slt",
     slt_insert_select => "insert_select.slt",
     slt_information_schema => "information_schema.slt",
+    slt_backup => "backup.slt",
 }
 
 async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {

@@ -133,7 +133,12 @@ fn newer_format_versions_are_refused() {
 
 #[test]
 fn integer_range_keys_survive_the_versioned_encoding() {
-    for v in [5i128, -7, i128::from(i64::MAX) + 1, -170141183460469231731687303715884105728] {
+    for v in [
+        5i128,
+        -7,
+        i128::from(i64::MAX) + 1,
+        -170141183460469231731687303715884105728,
+    ] {
         let range = PartitionRange {
             lower: PartitionKey(vec![KeyPart::Min]),
             upper: PartitionKey(vec![KeyPart::Int(v)]),
