@@ -15,7 +15,7 @@ use harness::{ChildGuard, TestCluster};
 use mysql_async::prelude::Queryable;
 
 fn slt_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
         .join("tests/slt")
         .join(name)
 }
@@ -264,7 +264,8 @@ async fn mariadb_cli_batch_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_clients_pymysql_and_sqlalchemy() {
     let cluster = TestCluster::start(3).await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/clients.py");
+    let script = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
+        .join("tests/python/clients.py");
     let out = Command::new("python3")
         .arg(script)
         .arg(cluster.query_port.to_string())
@@ -467,7 +468,8 @@ async fn show_create_table_recreates_an_identical_table() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jdbc_connector_j() {
     let cluster = TestCluster::start(3).await;
-    let program = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/jdbc/JdbcCheck.java");
+    let program = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
+        .join("tests/jdbc/JdbcCheck.java");
     let out = Command::new("java")
         .args(["-cp", "/usr/share/java/mariadb-java-client.jar"])
         .arg(program)

@@ -3,25 +3,27 @@
 
 use conf::{BeConfig, ConfFile, FeConfig};
 
-fn keys(path: &str) -> Vec<String> {
-    let file = ConfFile::read(std::path::Path::new(path)).unwrap();
+fn keys(path: &std::path::Path) -> Vec<String> {
+    let file = ConfFile::read(path).unwrap();
     file.entries().iter().map(|e| e.key.clone()).collect()
 }
 
 #[test]
 fn fe_conf_lists_every_key_with_its_default() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fe.conf");
-    assert_eq!(keys(path), FeConfig::KEYS);
-    let (conf, warnings) = FeConfig::load(std::path::Path::new(path)).unwrap();
+    let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
+        .join("fe.conf");
+    assert_eq!(keys(&path), FeConfig::KEYS);
+    let (conf, warnings) = FeConfig::load(&path).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(conf, FeConfig::default());
 }
 
 #[test]
 fn be_conf_lists_every_key_with_its_default() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/be.conf");
-    assert_eq!(keys(path), BeConfig::KEYS);
-    let (conf, warnings) = BeConfig::load(std::path::Path::new(path)).unwrap();
+    let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
+        .join("be.conf");
+    assert_eq!(keys(&path), BeConfig::KEYS);
+    let (conf, warnings) = BeConfig::load(&path).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(conf, BeConfig::default());
 }
