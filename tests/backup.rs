@@ -496,3 +496,43 @@ async fn backup_to_a_local_s3_server() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_backend_cancels_the_job_with_its_error() {
+    let mut cluster = TestCluster::start_with_be_conf(2, Some(SLOW_UPLOAD)).await;
+    let mut conn = cluster.conn().await;
+    load(&mut conn, 2).await;
+    let repo_dir = cluster.path().join("backups");
+    conn.query_drop(format!(
+        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
+        repo_dir.display()
+    ))
+    .await
+    .unwrap();
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
+    cluster.kill_be(0);
+    // Retried (TaskErrMsg names the task and the backend), then cancelled: never stuck.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut saw_task_error = false;
+    let row = loop {
+        let row = show_backup(&mut conn).await;
+        saw_task_error |= row["TaskErrMsg"].contains(": backend ");
+        if row["State"] == "CANCELLED" || row["State"] == "FINISHED" {
+            break row;
+        }
+        assert!(Instant::now() < deadline, "job hangs: {row:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row["State"], "CANCELLED", "{row:?}");
+    assert!(
+        row["Status"].starts_with("[COMMON_ERROR, msg: backend "),
+        "{row:?}"
+    );
+    assert!(
+        saw_task_error || row["TaskErrMsg"].contains(": backend "),
+        "{row:?}"
+    );
+    // The cancelled job no longer blocks the database.
+    conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
+}
