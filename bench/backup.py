@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""BACKUP throughput and per-tablet overhead, against baselines measured in the same run.
+
+1. Loads TPC-H (default SF1, ~1 GB of text) into a fresh standalone cluster with
+   enough buckets for >= 100 tablets, backs the database up to a file://
+   repository, and prints backup MB/s next to `cp -r` + `sync` of the same
+   tablet files (target: backup >= 0.8x of cp).
+2. Creates a table of 10,000 small tablets (100 partitions x 100 buckets) and
+   prints how long its backup takes (FE and BE overhead per tablet).
+
+Needs a release build (`cargo build --release --bin starling`) and
+`pip install tpchgen-cli pymysql`. Usage: python3 bench/backup.py [--sf 1]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tpch  # noqa: E402  (schema, data generation and Stream Load helpers)
+
+BUCKETS = {"lineitem": 64, "orders": 32, "partsupp": 16, "part": 8, "customer": 8, "supplier": 2}
+
+
+def wait_backup(cur, db, timeout=3600):
+    deadline = time.time() + timeout
+    while True:
+        cur.execute(f"SHOW BACKUP FROM {db}")
+        row = cur.fetchone()
+        state, status = row[3], row[12]
+        if state == "FINISHED":
+            return
+        if state == "CANCELLED":
+            raise RuntimeError(f"backup cancelled: {status}")
+        if time.time() > deadline:
+            raise RuntimeError(f"backup still {state} after {timeout} s")
+        time.sleep(0.05)
+
+
+def tree_bytes(paths):
+    total = 0
+    for root in paths:
+        for d, _, files in os.walk(root):
+            total += sum(os.path.getsize(os.path.join(d, f)) for f in files)
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sf", default="1")
+    ap.add_argument("--binary", default=None)
+    ap.add_argument("--small-tablets", type=int, default=10_000)
+    args = ap.parse_args()
+    import pymysql
+
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/starling/target"))
+    binary = args.binary or os.path.join(target, "release", "starling")
+    work = tempfile.mkdtemp(prefix="starling-backup-bench-")
+    data = os.path.join(work, "data")
+    print(f"generating TPC-H SF{args.sf} in {data}", flush=True)
+    tpch.generate(args.sf, data)
+
+    qport, hport = tpch.free_port(), tpch.free_port()
+    cluster = os.path.join(work, "cluster")
+    proc = subprocess.Popen([binary, "--data-dir", cluster, "--query-port", str(qport), "--http-port", str(hport)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                conn = pymysql.connect(host="127.0.0.1", port=qport, user="root", autocommit=True)
+                break
+            except pymysql.err.OperationalError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+        cur = conn.cursor()
+        cur.execute("CREATE DATABASE tpch")
+        cur.execute("USE tpch")
+        tablets = 0
+        for t, cols in tpch.SCHEMA.items():
+            key = cols[0].split()[0]
+            buckets = BUCKETS.get(t, 1)
+            tablets += buckets
+            cur.execute(f"CREATE TABLE {t} ({', '.join(cols)}) DUPLICATE KEY({key}) "
+                        f"DISTRIBUTED BY HASH({key}) BUCKETS {buckets} PROPERTIES('replication_num'='1')")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(tpch.stream_load, hport, t, chunk, f"{t}_{i}")
+                    for t in tpch.SCHEMA for i, chunk in enumerate(tpch.chunks(os.path.join(data, f"{t}.psv")))]
+            rows = sum(j.result() for j in jobs)
+        shutil.rmtree(data)
+
+        be_data = [os.path.join(cluster, d, "storage", "data") for d in sorted(os.listdir(cluster))
+                   if d.startswith("be") and os.path.isdir(os.path.join(cluster, d, "storage", "data"))]
+        size = tree_bytes(be_data)
+        mb = size / 1e6
+        print(f"\n{rows} rows in {tablets} tablets, {mb:.0f} MB of tablet files on {len(be_data)} BEs")
+
+        subprocess.run(["sync"], check=True)
+        copy = os.path.join(work, "cp-baseline")
+        os.makedirs(copy)
+        start = time.perf_counter()
+        for i, d in enumerate(be_data):
+            subprocess.run(["cp", "-r", d, os.path.join(copy, str(i))], check=True)
+        subprocess.run(["sync"], check=True)
+        cp_s = time.perf_counter() - start
+        shutil.rmtree(copy)
+        subprocess.run(["sync"], check=True)
+
+        repo = os.path.join(work, "repo")
+        cur.execute(f"CREATE REPOSITORY bench WITH BROKER ON LOCATION 'file://{repo}'")
+        start = time.perf_counter()
+        cur.execute("BACKUP SNAPSHOT tpch.s1 TO bench")
+        wait_backup(cur, "tpch")
+        subprocess.run(["sync"], check=True)
+        backup_s = time.perf_counter() - start
+        print(f"cp -r + sync: {cp_s:.2f} s ({mb / cp_s:.0f} MB/s)")
+        print(f"BACKUP:       {backup_s:.2f} s ({mb / backup_s:.0f} MB/s)")
+        print(f"ratio backup MB/s / cp MB/s = {cp_s / backup_s:.2f} (target >= 0.8)")
+
+        parts = 100
+        buckets = max(1, args.small_tablets // parts)
+        ranges = ", ".join(f"PARTITION p{i} VALUES LESS THAN ('{(i + 1) * 10}')" for i in range(parts))
+        cur.execute("CREATE DATABASE small")
+        cur.execute(f"CREATE TABLE small.t (k INT NOT NULL, v INT) DUPLICATE KEY(k) PARTITION BY RANGE(k) ({ranges}) "
+                    f"DISTRIBUTED BY HASH(k) BUCKETS {buckets} PROPERTIES('replication_num'='1')")
+        cur.execute("INSERT INTO small.t VALUES " + ", ".join(f"({i}, {i})" for i in range(parts * 10)))
+        start = time.perf_counter()
+        cur.execute("BACKUP SNAPSHOT small.s2 TO bench")
+        wait_backup(cur, "small")
+        small_s = time.perf_counter() - start
+        print(f"BACKUP of {parts * buckets} small tablets: {small_s:.2f} s "
+              f"({small_s * 1000 / (parts * buckets):.2f} ms per tablet)")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
