@@ -55,7 +55,6 @@ def main():
     ap.add_argument("--binary", default=None)
     ap.add_argument("--small-tablets", type=int, default=10_000)
     args = ap.parse_args()
-    import pymysql
 
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/starling/target"))
     binary = args.binary or os.path.join(target, "release", "starling")
@@ -64,20 +63,9 @@ def main():
     print(f"generating TPC-H SF{args.sf} in {data}", flush=True)
     tpch.generate(args.sf, data)
 
-    qport, hport = tpch.free_port(), tpch.free_port()
     cluster = os.path.join(work, "cluster")
-    proc = subprocess.Popen([binary, "--data-dir", cluster, "--query-port", str(qport), "--http-port", str(hport)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, conn, hport = tpch.start_cluster(binary, cluster)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                conn = pymysql.connect(host="127.0.0.1", port=qport, user="root", autocommit=True)
-                break
-            except pymysql.err.OperationalError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
         cur = conn.cursor()
         cur.execute("CREATE DATABASE tpch")
         cur.execute("USE tpch")

@@ -83,6 +83,24 @@ def generate(sf, out):
         os.remove(src)
 
 
+def start_cluster(binary, data_dir):
+    """Starts a standalone cluster on free ports; returns (process, connection, http port)."""
+    import pymysql
+
+    qport, hport = free_port(), free_port()
+    proc = subprocess.Popen([binary, "--data-dir", data_dir, "--query-port", str(qport), "--http-port", str(hport)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while True:
+        try:
+            return proc, pymysql.connect(host="127.0.0.1", port=qport, user="root", autocommit=True), hport
+        except pymysql.err.OperationalError:
+            if time.time() > deadline:
+                proc.terminate()
+                raise
+            time.sleep(0.5)
+
+
 def chunks(path):
     with open(path, "rb") as f:
         buf = []
@@ -134,7 +152,6 @@ def main():
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     import duckdb
-    import pymysql
 
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/starling/target"))
     binary = args.binary or os.path.join(target, "release", "starling")
@@ -144,19 +161,8 @@ def main():
     generate(args.sf, data)
     total_bytes = sum(os.path.getsize(os.path.join(data, f"{t}.psv")) for t in SCHEMA)
 
-    qport, hport = free_port(), free_port()
-    proc = subprocess.Popen([binary, "--data-dir", os.path.join(work, "cluster"), "--query-port", str(qport),
-                             "--http-port", str(hport)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, conn, hport = start_cluster(binary, os.path.join(work, "cluster"))
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                conn = pymysql.connect(host="127.0.0.1", port=qport, user="root", autocommit=True)
-                break
-            except pymysql.err.OperationalError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
         cur = conn.cursor()
         cur.execute("CREATE DATABASE tpch")
         cur.execute("USE tpch")

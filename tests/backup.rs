@@ -34,6 +34,32 @@ async fn load(conn: &mut mysql_async::Conn, batches: usize) {
     }
 }
 
+/// `CREATE [READ ONLY] REPOSITORY r1` over `file://<dir>/` (the trailing `/` is stripped).
+async fn create_r1(conn: &mut mysql_async::Conn, dir: &Path, read_only: bool) {
+    let kind = if read_only { "READ ONLY " } else { "" };
+    conn.query_drop(format!(
+        "CREATE {kind}REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}/'",
+        dir.display()
+    ))
+    .await
+    .unwrap();
+}
+
+/// A cluster of `backends` BEs (`be.conf` text optional) holding db1.t loaded
+/// `batches` times, with repository r1 in `<cluster dir>/backups`.
+async fn loaded_cluster(
+    backends: usize,
+    be_conf: Option<&str>,
+    batches: usize,
+) -> (TestCluster, mysql_async::Conn, std::path::PathBuf) {
+    let cluster = TestCluster::start_with_be_conf(backends, be_conf).await;
+    let mut conn = cluster.conn().await;
+    load(&mut conn, batches).await;
+    let repo_dir = cluster.path().join("backups");
+    create_r1(&mut conn, &repo_dir, false).await;
+    (cluster, conn, repo_dir)
+}
+
 /// SHOW BACKUP FROM db1 as column → value.
 async fn show_backup(conn: &mut mysql_async::Conn) -> BTreeMap<String, String> {
     let rows: Vec<mysql_async::Row> = conn.query("SHOW BACKUP FROM db1").await.unwrap();
@@ -98,16 +124,7 @@ fn tree(dir: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
-    let cluster = TestCluster::start(3).await;
-    let mut conn = cluster.conn().await;
-    load(&mut conn, 3).await;
-    let repo_dir = cluster.path().join("backups");
-    conn.query_drop(format!(
-        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}/'",
-        repo_dir.display()
-    ))
-    .await
-    .unwrap();
+    let (_cluster, mut conn, repo_dir) = loaded_cluster(3, None, 3).await;
     let repos = query_strings(&mut conn, "SHOW REPOSITORIES").await;
     assert_eq!(repos.len(), 1);
     assert_eq!(
@@ -287,12 +304,7 @@ async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
         root.join("__repo_info").exists(),
         "DROP REPOSITORY keeps remote data"
     );
-    conn.query_drop(format!(
-        "CREATE READ ONLY REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
-        repo_dir.display()
-    ))
-    .await
-    .unwrap();
+    create_r1(&mut conn, &repo_dir, true).await;
     let repos = query_strings(&mut conn, "SHOW REPOSITORIES").await;
     assert_eq!(
         (repos[0][2].as_str(), repos[0][3].as_str()),
@@ -313,12 +325,7 @@ async fn backup_to_a_file_repository_follows_the_starrocks_layout() {
     assert!(err.contains("Repository r1 is read only"), "{err}");
 
     conn.query_drop("DROP REPOSITORY r1").await.unwrap();
-    conn.query_drop(format!(
-        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
-        repo_dir.display()
-    ))
-    .await
-    .unwrap();
+    create_r1(&mut conn, &repo_dir, false).await;
     conn.query_drop("DROP SNAPSHOT s1 ON r1").await.unwrap();
     assert!(query_strings(&mut conn, "SHOW SNAPSHOT ON r1").await.is_empty());
     assert!(!root.join("__ss_s1").exists());
@@ -329,16 +336,7 @@ const SLOW_UPLOAD: &str = "upload_rate_limit_bytes_per_second = 3000\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fe_kill_9_mid_upload_resumes_and_cancel_stops_a_job() {
-    let mut cluster = TestCluster::start_with_be_conf(2, Some(SLOW_UPLOAD)).await;
-    let mut conn = cluster.conn().await;
-    load(&mut conn, 2).await;
-    let repo_dir = cluster.path().join("backups");
-    conn.query_drop(format!(
-        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
-        repo_dir.display()
-    ))
-    .await
-    .unwrap();
+    let (mut cluster, mut conn, _) = loaded_cluster(2, Some(SLOW_UPLOAD), 2).await;
     conn.query_drop("BACKUP DATABASE db1 SNAPSHOT s1 TO r1 ON (TABLE t)")
         .await
         .unwrap();
@@ -499,16 +497,7 @@ async fn backup_to_a_local_s3_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_backend_cancels_the_job_with_its_error() {
-    let mut cluster = TestCluster::start_with_be_conf(2, Some(SLOW_UPLOAD)).await;
-    let mut conn = cluster.conn().await;
-    load(&mut conn, 2).await;
-    let repo_dir = cluster.path().join("backups");
-    conn.query_drop(format!(
-        "CREATE REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}'",
-        repo_dir.display()
-    ))
-    .await
-    .unwrap();
+    let (mut cluster, mut conn, _) = loaded_cluster(2, Some(SLOW_UPLOAD), 2).await;
     conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
     wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
     cluster.kill_be(0);
