@@ -39,8 +39,8 @@ pub use submit::backup;
 /// Progress that is not persisted: rebuilt by re-running a step after restart.
 #[derive(Debug, Default, Clone)]
 pub struct Volatile {
-    /// `key=value` pairs of SHOW's `UnfinishedTasks`.
-    pub unfinished: Vec<(String, String)>,
+    /// `key=value` pairs of SHOW's `UnfinishedTasks`, by key.
+    pub unfinished: BTreeMap<String, String>,
     /// Task signature → (finished, total) while uploading.
     pub progress: BTreeMap<String, (u32, u32)>,
     /// Task signature → its last error.

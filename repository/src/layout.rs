@@ -80,17 +80,6 @@ pub fn backup_timestamp(epoch_ms: i64) -> String {
     }
 }
 
-/// Formats a repository or job time (`yyyy-MM-dd HH:mm:ss`, local time) from epoch ms.
-pub fn datetime(epoch_ms: i64) -> String {
-    use chrono::TimeZone;
-    match chrono::Local.timestamp_millis_opt(epoch_ms) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            t.format("%Y-%m-%d %H:%M:%S").to_string()
-        }
-        chrono::LocalResult::None => epoch_ms.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

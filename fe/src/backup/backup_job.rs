@@ -4,7 +4,7 @@
 //! persisted: after a restart the job re-enters PENDING or UPLOAD_SNAPSHOT and
 //! re-sends its tasks (BEs re-make snapshots and skip files already uploaded).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -259,8 +259,7 @@ async fn snapshoting(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
         let s = &mut job.snapshots[i];
         s.path = made.snapshot_path;
         s.files = made.files;
-        let tablet = s.tablet_id.to_string();
-        ctl.volatile.lock().unfinished.retain(|(t, _)| *t != tablet);
+        ctl.volatile.lock().unfinished.remove(&s.tablet_id.to_string());
     }
     Ok(())
 }
@@ -338,12 +337,17 @@ async fn uploading(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
             }
         })
         .buffer_unordered(TASK_CONCURRENCY);
+    let by_tablet: HashMap<u64, usize> = job
+        .snapshots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.tablet_id, i))
+        .collect();
     while let Some((sig, done)) = results.next().await {
         for tablet in done? {
-            let s = job
-                .snapshots
-                .iter_mut()
-                .find(|s| s.tablet_id == tablet.tablet_id)
+            let s = by_tablet
+                .get(&tablet.tablet_id)
+                .map(|&i| &mut job.snapshots[i])
                 .ok_or_else(|| {
                     common(format!(
                         "upload task {sig} reported unknown tablet {}",
@@ -364,7 +368,7 @@ async fn uploading(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
             }
             s.uploaded = tablet.stored_names;
         }
-        ctl.volatile.lock().unfinished.retain(|(t, _)| *t != sig);
+        ctl.volatile.lock().unfinished.remove(&sig);
     }
     ctl.volatile.lock().progress.clear();
     Ok(())
@@ -445,6 +449,8 @@ async fn upload_info(b: &Backups, job: &BackupJob) -> Result<(), String> {
 
 /// The job-info document of a finished upload (spec §8.3).
 pub(super) fn job_info(job: &BackupJob, cluster_id: u64) -> Result<JobInfo, String> {
+    let uploaded: HashMap<u64, &Vec<String>> =
+        job.snapshots.iter().map(|s| (s.tablet_id, &s.uploaded)).collect();
     let mut objects = BTreeMap::new();
     for record in &job.tables {
         let bytes = serde_json::to_vec(record).map_err(|e| e.to_string())?;
@@ -453,12 +459,8 @@ pub(super) fn job_info(job: &BackupJob, cluster_id: u64) -> Result<JobInfo, Stri
         for p in &table.partitions {
             let mut tablets = BTreeMap::new();
             for t in &p.tablets {
-                let uploaded = job
-                    .snapshots
-                    .iter()
-                    .find(|s| s.tablet_id == t.id)
-                    .map(|s| s.uploaded.clone());
-                tablets.insert(t.id.to_string(), uploaded.unwrap_or_default());
+                let names = uploaded.get(&t.id).map(|n| n.to_vec()).unwrap_or_default();
+                tablets.insert(t.id.to_string(), names);
             }
             let index = IndexInfo {
                 id: table.index_id,
