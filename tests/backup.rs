@@ -375,6 +375,17 @@ async fn fe_kill_9_mid_upload_resumes_and_cancel_stops_a_job() {
     // CANCEL while uploading: CANCELLED at once, the half-written snapshot stays.
     conn.query_drop("BACKUP SNAPSHOT db1.s3 TO r1").await.unwrap();
     wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
+    // Wait until some tablet is in the repository, then cancel.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = show_backup(&mut conn).await;
+        assert_eq!(row["State"], "UPLOADING", "finished before any progress: {row:?}");
+        if row["Progress"].contains(": 1/1]") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no upload progress: {row:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap();
     let row = show_backup(&mut conn).await;
     assert_eq!(
@@ -395,6 +406,21 @@ async fn fe_kill_9_mid_upload_resumes_and_cancel_stops_a_job() {
         snaps,
         vec![vec!["s3".to_string(), String::new(), "ERROR: no snapshot".into()]]
     );
+    // A half-written snapshot records no owner: only FORCE drops it.
+    let err = conn
+        .query_drop("DROP SNAPSHOT s3 ON r1")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "Snapshot s3 in repository r1 does not record which cluster created it, and this cluster is "
+        ) && err.contains(". Use DROP SNAPSHOT ... FORCE to drop it anyway"),
+        "{err}"
+    );
+    conn.query_drop("DROP SNAPSHOT s3 ON r1 FORCE").await.unwrap();
+    let snaps = query_strings(&mut conn, "SHOW SNAPSHOT ON r1").await;
+    assert_eq!(snaps.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["s1"]);
     // BE snapshot directories are released.
     let deadline = Instant::now() + Duration::from_secs(10);
     while (0..2).any(|i| has_files(&cluster.path().join(format!("be{i}/storage/snapshot")))) {
@@ -500,6 +526,17 @@ async fn a_killed_backend_cancels_the_job_with_its_error() {
     let (mut cluster, mut conn, _) = loaded_cluster(2, Some(SLOW_UPLOAD), 2).await;
     conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
     wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
+    let err = conn
+        .query_drop("DROP REPOSITORY r1")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "ERROR 5064 (42000): Backup or restore job is running on this repository. Can not drop it"
+        ),
+        "{err}"
+    );
     cluster.kill_be(0);
     // Retried (TaskErrMsg names the task and the backend), then cancelled: never stuck.
     let deadline = Instant::now() + Duration::from_secs(90);

@@ -16,6 +16,9 @@ const WHERE_SHAPE: &str =
 #[derive(Debug, PartialEq, Eq)]
 enum Filter {
     All,
+    /// `SNAPSHOT = 'x'`: a row for `x` even when absent.
+    Name(String),
+    /// `SNAPSHOT IN (...)`: only filters the listing.
     Names(Vec<String>),
     NameAt(String, String),
 }
@@ -95,7 +98,7 @@ fn parse_filter(text: Option<&str>) -> Result<Filter, FeError> {
             }
         }
         other => match equality(other) {
-            Some((col, value)) if col == "snapshot" => Ok(Filter::Names(vec![value])),
+            Some((col, value)) if col == "snapshot" => Ok(Filter::Name(value)),
             _ => Err(shape()),
         },
     }
@@ -134,7 +137,7 @@ pub async fn show_snapshot(fe: &Fe, repository: &str, filter: Option<&str>) -> R
         .await
         .map_err(|e| FeError::common(format!("Failed to list snapshot in repo: {repository}, err: {e}")))?;
     let names = match filter {
-        Filter::Names(names) if names.len() == 1 => names,
+        Filter::Name(name) => vec![name],
         Filter::Names(names) => listed.into_iter().filter(|l| names.contains(l)).collect(),
         _ => listed,
     };
@@ -240,7 +243,7 @@ mod tests {
         assert_eq!(parse_filter(None).expect("none"), Filter::All);
         assert_eq!(
             parse_filter(Some("SNAPSHOT = 's1'")).expect("eq"),
-            Filter::Names(vec!["s1".into()])
+            Filter::Name("s1".into())
         );
         assert_eq!(
             parse_filter(Some("timestamp = 't' and Snapshot = \"s1\"")).expect("and"),
