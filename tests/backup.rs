@@ -11,12 +11,12 @@ use mysql_async::prelude::Queryable;
 use crate::harness::{ChildGuard, TestCluster, free_port};
 use crate::query_strings;
 
-const SCHEMA: &str = "CREATE TABLE db1.t (k INT NOT NULL, v VARCHAR(64)) DUPLICATE KEY(k) \
+pub(crate) const SCHEMA: &str = "CREATE TABLE db1.t (k INT NOT NULL, v VARCHAR(64)) DUPLICATE KEY(k) \
      PARTITION BY RANGE(k) (PARTITION p1 VALUES LESS THAN ('100'), PARTITION p2 VALUES LESS THAN ('200')) \
      DISTRIBUTED BY HASH(k) BUCKETS 2 PROPERTIES ('replication_num' = '1')";
 
 /// Creates db1.t with rows in both partitions (`batches` inserts of 50 rows each).
-async fn load(conn: &mut mysql_async::Conn, batches: usize) {
+pub(crate) async fn load(conn: &mut mysql_async::Conn, batches: usize) {
     conn.query_drop("CREATE DATABASE db1").await.unwrap();
     conn.query_drop(SCHEMA).await.unwrap();
     for b in 0..batches {
@@ -35,7 +35,7 @@ async fn load(conn: &mut mysql_async::Conn, batches: usize) {
 }
 
 /// `CREATE [READ ONLY] REPOSITORY r1` over `file://<dir>/` (the trailing `/` is stripped).
-async fn create_r1(conn: &mut mysql_async::Conn, dir: &Path, read_only: bool) {
+pub(crate) async fn create_r1(conn: &mut mysql_async::Conn, dir: &Path, read_only: bool) {
     let kind = if read_only { "READ ONLY " } else { "" };
     conn.query_drop(format!(
         "CREATE {kind}REPOSITORY r1 WITH BROKER ON LOCATION 'file://{}/'",
@@ -47,7 +47,7 @@ async fn create_r1(conn: &mut mysql_async::Conn, dir: &Path, read_only: bool) {
 
 /// A cluster of `backends` BEs (`be.conf` text optional) holding db1.t loaded
 /// `batches` times, with repository r1 in `<cluster dir>/backups`.
-async fn loaded_cluster(
+pub(crate) async fn loaded_cluster(
     backends: usize,
     be_conf: Option<&str>,
     batches: usize,
@@ -61,7 +61,7 @@ async fn loaded_cluster(
 }
 
 /// SHOW BACKUP FROM db1 as column → value.
-async fn show_backup(conn: &mut mysql_async::Conn) -> BTreeMap<String, String> {
+pub(crate) async fn show_backup(conn: &mut mysql_async::Conn) -> BTreeMap<String, String> {
     let rows: Vec<mysql_async::Row> = conn.query("SHOW BACKUP FROM db1").await.unwrap();
     let row = rows.first().expect("a backup job");
     let names: Vec<String> = row
@@ -78,7 +78,7 @@ async fn show_backup(conn: &mut mysql_async::Conn) -> BTreeMap<String, String> {
 }
 
 /// Polls SHOW BACKUP until `state`, returning every state seen on the way.
-async fn wait_state(conn: &mut mysql_async::Conn, state: &str, timeout: Duration) -> Vec<String> {
+pub(crate) async fn wait_state(conn: &mut mysql_async::Conn, state: &str, timeout: Duration) -> Vec<String> {
     let deadline = Instant::now() + timeout;
     let mut seen: Vec<String> = Vec::new();
     loop {
@@ -105,7 +105,7 @@ fn md5_of(path: &Path) -> String {
 }
 
 /// Every file under `dir`, relative, sorted.
-fn tree(dir: &Path) -> Vec<String> {
+pub(crate) fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -434,7 +434,7 @@ fn has_files(dir: &Path) -> bool {
 }
 
 /// Starts a local S3-compatible server (moto) and creates a bucket.
-fn start_s3(dir: &Path) -> (ChildGuard, u16) {
+pub(crate) fn start_s3(dir: &Path) -> (ChildGuard, u16) {
     let port = free_port();
     let log = std::fs::File::create(dir.join("moto.log")).unwrap();
     let child = Command::new("moto_server")

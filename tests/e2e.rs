@@ -5,6 +5,7 @@
 
 mod backup;
 mod harness;
+mod restore;
 mod slt;
 
 use std::path::PathBuf;

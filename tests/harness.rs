@@ -105,6 +105,7 @@ pub struct TestCluster {
     pub http_port: u16,
     fe_starts: u32,
     be_conf: Option<PathBuf>,
+    fe_conf: Option<PathBuf>,
 }
 
 impl TestCluster {
@@ -147,10 +148,18 @@ impl TestCluster {
             http_port: 0,
             fe_starts: 0,
             be_conf,
+            fe_conf: None,
         };
         cluster.start_fe(0, 0).await;
         cluster.wait_backends_alive(backends).await;
         cluster
+    }
+
+    /// `fe.conf` text for the next FE start.
+    pub fn set_fe_conf(&mut self, text: &str) {
+        let path = self.path().join("fe.conf");
+        std::fs::write(&path, text).expect("write fe.conf");
+        self.fe_conf = Some(path);
     }
 
     pub fn path(&self) -> &Path {
@@ -174,6 +183,7 @@ impl TestCluster {
         for port in &self.be_ports {
             args.extend(["--backend".into(), format!("127.0.0.1:{port}")]);
         }
+        let args = with_conf(args, self.fe_conf.as_deref());
         self.fe_starts += 1;
         let log = self.path().join(format!("fe.{}.log", self.fe_starts));
         self.fe = Some(spawn(FE_BIN, &args, &log));

@@ -51,6 +51,24 @@ pub enum BeError {
         /// Why.
         reason: String,
     },
+    /// A task named a file that is not a plain file name (a `/` or `..` in it).
+    #[error("invalid file name '{name}' for tablet {tablet_id}")]
+    InvalidFileName {
+        /// The tablet.
+        tablet_id: u64,
+        /// The name as sent.
+        name: String,
+    },
+    /// A restore's staged snapshot is absent, incomplete or not the one expected.
+    #[error("restore job {job_id}, tablet {tablet_id}: {reason}")]
+    BadStaging {
+        /// The restore job.
+        job_id: u64,
+        /// The target tablet.
+        tablet_id: u64,
+        /// What is wrong with the staging directory.
+        reason: String,
+    },
     /// Tablet metadata on disk could not be read.
     #[error("corrupt tablet meta {path}: {reason}")]
     CorruptMeta {
@@ -69,7 +87,12 @@ impl From<BeError> for tonic::Status {
             BeError::TabletNotFound(_) => tonic::Status::not_found(err.to_string()),
             BeError::BadData { .. } => tonic::Status::invalid_argument(err.to_string()),
             BeError::VersionMissing { .. } => tonic::Status::failed_precondition(err.to_string()),
+            BeError::InvalidFileName { .. } => tonic::Status::invalid_argument(err.to_string()),
+            BeError::BadStaging { .. } => tonic::Status::failed_precondition(err.to_string()),
             BeError::Repository(ref e) if e.is_bad_file() => tonic::Status::data_loss(err.to_string()),
+            BeError::Repository(repository::RepoError::NotFound(_)) => {
+                tonic::Status::not_found(err.to_string())
+            }
             _ => tonic::Status::internal(err.to_string()),
         }
     }

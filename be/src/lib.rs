@@ -3,15 +3,21 @@
 //!
 //! ```text
 //!   FE ──gRPC──▶ service::BackendService ──▶ storage::TabletStore ──▶ <storage_root>/data/<tablet>/<schema_hash>/
+//!                    │ BACKUP: snapshot, transfer (upload)
+//!                    │ RESTORE: download, restore (move, release)
+//!                    ▼
+//!               repository ◀──▶ <storage_root>/snapshot/
 //! ```
 //!
 //! Start reading at [`run`], then [`service`] and [`storage`].
 
 #![warn(missing_docs)]
 
+pub mod download;
 pub mod error;
 pub mod flight;
 pub mod load;
+pub mod restore;
 pub mod rowset;
 pub mod scan;
 pub mod service;
@@ -58,6 +64,8 @@ pub async fn serve(
     let addr: SocketAddr = listener.local_addr()?;
     let store = Arc::new(storage::TabletStore::open(storage_root)?);
     let transfers = transfer::Transfers::new(config);
+    // Runs until this function returns, then stops with the guard.
+    let _staging_gc = restore::spawn_staging_gc(Arc::clone(&store), config.restore_staging_expire_seconds);
     let service = service::BackendService::new(Arc::clone(&store), addr.port(), transfers);
     let flight = flight::FlightScanService::new(store);
     tracing::info!(%addr, "backend task and Flight service listening");

@@ -46,6 +46,7 @@ impl BackendService {
 #[tonic::async_trait]
 impl pb::backend_server::Backend for BackendService {
     type UploadStream = tokio_stream::wrappers::ReceiverStream<Result<pb::UploadProgress, Status>>;
+    type DownloadStream = tokio_stream::wrappers::ReceiverStream<Result<pb::DownloadProgress, Status>>;
 
     async fn make_snapshot(
         &self,
@@ -77,6 +78,48 @@ impl pb::backend_server::Backend for BackendService {
         self.blocking(move |store| store.release_snapshots(&paths))
             .await?;
         Ok(Response::new(pb::ReleaseSnapshotResponse {}))
+    }
+
+    async fn download(
+        &self,
+        request: Request<pb::DownloadRequest>,
+    ) -> Result<Response<Self::DownloadStream>, Status> {
+        let rx = crate::download::download(Arc::clone(&self.store), &self.transfers, request.into_inner());
+        Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(rx)))
+    }
+
+    async fn move_snapshot(
+        &self,
+        request: Request<pb::MoveRequest>,
+    ) -> Result<Response<pb::MoveResponse>, Status> {
+        let req = request.into_inner();
+        let job_id = req.job_id;
+        let tablets = self
+            .blocking(move |store| {
+                let mut stats = Vec::with_capacity(req.tablets.len());
+                for tablet in req.tablets {
+                    let (rows, data_bytes) =
+                        store.install_staged(job_id, tablet.tablet_id, tablet.version)?;
+                    stats.push(pb::TabletStat {
+                        tablet_id: tablet.tablet_id,
+                        rows,
+                        data_bytes,
+                    });
+                }
+                Ok(stats)
+            })
+            .await?;
+        tracing::debug!(job_id, tablets = tablets.len(), "restored snapshots installed");
+        Ok(Response::new(pb::MoveResponse { tablets }))
+    }
+
+    async fn release_restore(
+        &self,
+        request: Request<pb::ReleaseRestoreRequest>,
+    ) -> Result<Response<pb::ReleaseRestoreResponse>, Status> {
+        let job_id = request.into_inner().job_id;
+        self.blocking(move |store| store.release_restore(job_id)).await?;
+        Ok(Response::new(pb::ReleaseRestoreResponse {}))
     }
 
     async fn heartbeat(

@@ -4,6 +4,7 @@
 //! ```text
 //! <root>/snapshot/<job_id>/<tablet_id>/meta.json
 //! <root>/snapshot/<job_id>/<tablet_id>/v<version>_<txn>_<part>.parquet   (hard links)
+//! <root>/snapshot/restore/...            RESTORE staging, see [`crate::restore`]
 //! ```
 //!
 //! Rowset files never change once published, so a link is a consistent copy;
@@ -64,15 +65,20 @@ impl TabletStore {
         Ok((dir, files))
     }
 
-    /// Resolves a snapshot path sent by the FE, refusing anything outside the
-    /// snapshot root.
+    /// Resolves a snapshot path sent by the FE. Only the shape [`Self::make_snapshot`]
+    /// returns, `<snapshot root>/<job id>/<tablet id>`, is accepted: nothing outside
+    /// the snapshot root, not the root itself, and not RESTORE's staging (`restore/`).
     pub fn snapshot_dir(&self, path: &str) -> Result<PathBuf, BeError> {
         let root = self.snapshot_root();
         let path = Path::new(path);
-        let inside = path.starts_with(&root)
-            && path
-                .components()
-                .all(|c| !matches!(c, std::path::Component::ParentDir));
+        let is_id = |c: &std::path::Component<'_>| match c {
+            std::path::Component::Normal(s) => s.to_str().is_some_and(|s| s.parse::<u64>().is_ok()),
+            _ => false,
+        };
+        let inside = path.strip_prefix(&root).is_ok_and(|rel| {
+            let parts: Vec<_> = rel.components().collect();
+            parts.len() == 2 && parts.iter().all(is_id)
+        });
         if !inside {
             return Err(BeError::BadData {
                 tablet_id: 0,
@@ -159,5 +165,30 @@ mod tests {
             .expect("release");
         assert!(!path.exists());
         assert!(store.release_snapshots(&["/etc".into()]).is_err());
+    }
+
+    #[test]
+    fn release_cannot_reach_outside_one_snapshot() {
+        let (_dir, store) = store_with_two_versions();
+        let staging = store.staging_dir(5, 7);
+        std::fs::create_dir_all(&staging).expect("mkdir");
+        let root = store.snapshot_root();
+        for odd in [
+            root.clone(),
+            root.join("99"),
+            root.join("restore"),
+            root.join("restore").join("5"),
+            root.join("99").join("7").join(".."),
+            root.join("99").join("..").join("restore"),
+            store.root().join("data").join("7"),
+        ] {
+            let odd = odd.display().to_string();
+            assert!(
+                store.release_snapshots(std::slice::from_ref(&odd)).is_err(),
+                "{odd}"
+            );
+        }
+        assert!(staging.exists());
+        assert!(store.schema_dir(7).is_ok());
     }
 }

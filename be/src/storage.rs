@@ -8,6 +8,7 @@
 //! <root>/data/<tablet_id>/<schema_hash>/txn_<txn>_<part>.parquet   written, not yet published
 //! <root>/data/<tablet_id>/<schema_hash>/v<version>_<txn>_<part>.parquet   published rowset files
 //! <root>/trash/                          dropped tablets before removal
+//! <root>/snapshot/                       BACKUP snapshots and RESTORE staging (see snapshot, restore)
 //! ```
 //!
 //! `meta.json` is versioned (`format_version`) like every persisted format;
@@ -158,23 +159,7 @@ impl TabletStore {
         let Some(schema_dir) = first_subdir(&dir)? else {
             return Ok(None);
         };
-        let path = schema_dir.join("meta.json");
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let meta: TabletMeta = serde_json::from_slice(&bytes).map_err(|e| BeError::CorruptMeta {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        if meta.format_version > TABLET_META_VERSION {
-            return Err(BeError::CorruptMeta {
-                path: path.display().to_string(),
-                reason: format!("unknown format version {}", meta.format_version),
-            });
-        }
-        Ok(Some(meta))
+        read_meta_file(&schema_dir.join("meta.json"))
     }
 
     /// Removes a replica: renamed into `trash/` first (atomic), then deleted.
@@ -209,6 +194,32 @@ impl TabletStore {
         }
         Ok((tablets, bytes))
     }
+}
+
+/// Reads a tablet meta file (a replica's, or one inside a snapshot); `None` when absent.
+pub(crate) fn read_meta_file(path: &Path) -> Result<Option<TabletMeta>, BeError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let meta: TabletMeta = serde_json::from_slice(&bytes).map_err(|e| BeError::CorruptMeta {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    if meta.format_version > TABLET_META_VERSION {
+        return Err(BeError::CorruptMeta {
+            path: path.display().to_string(),
+            reason: format!("unknown format version {}", meta.format_version),
+        });
+    }
+    Ok(Some(meta))
+}
+
+/// Makes the entries of `dir` (new names, renames) durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), BeError> {
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 fn first_subdir(dir: &Path) -> Result<Option<PathBuf>, BeError> {

@@ -11,6 +11,7 @@ mod job;
 mod label;
 mod partition;
 mod repository;
+mod restore_job;
 mod table;
 mod types;
 mod user;
@@ -22,6 +23,9 @@ pub use job::{BackupJob, BackupState, BackupTableRef, Job, JobStatus, TabletSnap
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
 pub use repository::Repository;
+pub use restore_job::{
+    PartitionVersion, PlannedTable, RestoreJob, RestorePlan, RestoreState, RestoreTableRef, RestoreTablet,
+};
 pub use table::{Column, ColumnDefault, Distribution, KeysKind, Partitioning, Table, TableState};
 pub use types::{ColumnType, STRING_LEN};
 pub use user::User;

@@ -3,7 +3,7 @@
 
 use catalog::{
     Backend, BackupState, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job, KeyPart,
-    LoadLabel, PartitionKey, PartitionRange, Repository, Table, User,
+    LoadLabel, PartitionKey, PartitionRange, Repository, RestoreState, Table, User,
 };
 
 fn db(id: u64, name: &str) -> Database {
@@ -111,12 +111,32 @@ fn version_one_records_still_decode() {
         "Debug must not show credentials"
     );
     let job: Job = catalog::model::decode("job", &bytes("backup_job")).unwrap();
-    let Job::Backup(b) = &job;
+    let Job::Backup(b) = &job else {
+        panic!("backup_job decoded as {job:?}");
+    };
     assert_eq!(
         (b.state, b.db_id, b.snapshots[0].tablet_id),
         (BackupState::Uploading, 10000, 10005)
     );
     assert_eq!(b.status.render(), "[OK]");
+    let again: Job = catalog::model::decode("job", &catalog::model::encode(&job)).unwrap();
+    assert_eq!(again, job);
+    let job: Job = catalog::model::decode("job", &bytes("restore_job")).unwrap();
+    let Job::Restore(r) = &job else {
+        panic!("restore_job decoded as {job:?}");
+    };
+    assert_eq!(
+        (r.state, r.db_id, r.objects[0].target()),
+        (RestoreState::Download, 10030, "orders2")
+    );
+    let plan = r.plan.as_ref().unwrap();
+    assert_eq!(
+        (
+            plan.tablets[0].tablet_id,
+            plan.tables[0].partition_versions[0].version
+        ),
+        (10033, 3)
+    );
     let again: Job = catalog::model::decode("job", &catalog::model::encode(&job)).unwrap();
     assert_eq!(again, job);
     // Current encoding of the same record decodes to the same value.

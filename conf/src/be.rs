@@ -17,5 +17,12 @@ config_struct! {
         upload_worker_count: u32 = 0u32,
         /// Byte-rate limit of all BACKUP uploads of this BE together (0 = unlimited).
         upload_rate_limit_bytes_per_second: u64 = 0u64,
+        /// Tablets downloaded at once by RESTORE on this BE (0 = one per CPU core).
+        download_worker_count: u32 = 0u32,
+        /// Byte-rate limit of all RESTORE downloads of this BE together (0 = unlimited).
+        download_rate_limit_bytes_per_second: u64 = 0u64,
+        /// Seconds after its last change that an abandoned RESTORE staging directory is
+        /// removed (0 = never).
+        restore_staging_expire_seconds: u64 = 86400u64,
     }
 }

@@ -29,6 +29,12 @@ config_struct! {
         backup_job_default_timeout_ms: u64 = 86_400_000u64,
         /// UPLOAD tasks per BE for one backup (0 = one task per tablet).
         max_upload_task_per_be: u32 = 0u32,
+        /// DOWNLOAD tasks per BE for one restore (0 = one task per tablet).
+        max_download_task_per_be: u32 = 0u32,
+        /// Test-only: milliseconds a job's `timeout` second lasts (1000 in production).
+        debug_timeout_millis_per_second: u64 = 1000u64,
+        /// Test-only: milliseconds a restore job waits at the start of each state (0 in production).
+        debug_restore_step_delay_ms: u64 = 0u64,
         /// Times a failed BE task of a backup or restore is retried before the job is cancelled.
         backup_task_retry_limit: u32 = 3u32,
         /// Log filter (error, warn, info, debug, trace or a tracing directive).

@@ -1,29 +1,37 @@
-//! Disaster recovery: repositories, BACKUP jobs and snapshot listings
-//! (spec §4–§8).
+//! Disaster recovery: repositories, BACKUP and RESTORE jobs, snapshot
+//! listings (spec §4–§8).
 //!
 //! ```text
 //! handler ──▶ repos (CREATE/DROP/SHOW REPOSITORIES)
 //!         ──▶ submit (BACKUP analysis + submission) ──▶ Backups::spawn ──▶ backup_job::run
-//!         ──▶ show (SHOW/CANCEL BACKUP), snapshots (SHOW/DROP SNAPSHOT)
+//!         ──▶ restore_submit (RESTORE) ──▶ Backups::spawn_restore ──▶ restore_job::run
+//!                                                                  └─▶ restore_plan (PENDING, spec §7)
+//!         ──▶ show / show_restore (SHOW/CANCEL), snapshots (SHOW/DROP SNAPSHOT)
+//! tasks: BE calls with retries, shared by both state machines
 //! ```
 //!
 //! A job's durable state is its catalog record (`catalog::Job`), rewritten at
-//! the persisted transitions of spec §6.1; a driver task per running job moves
+//! the persisted transitions of spec §6.1/§6.2; a driver task per running job moves
 //! it along and keeps a live copy plus volatile progress in a [`JobCtl`] for
 //! SHOW. After an FE restart [`Backups::resume`] restarts every unfinished job
 //! from its last persisted state.
 
 mod backup_job;
 mod repos;
+mod restore_job;
+mod restore_plan;
+mod restore_submit;
 mod show;
+mod show_restore;
 mod snapshots;
 mod submit;
+mod tasks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::{BackupJob, Catalog, Change, Job, JobStatus};
+use catalog::{BackupJob, Catalog, Change, Job, JobStatus, RestoreJob};
 use conf::FeConfig;
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -32,7 +40,9 @@ use crate::cluster::Cluster;
 use crate::error::FeError;
 
 pub use repos::{create_repository, drop_repository, show_repositories};
+pub use restore_submit::restore;
 pub use show::{cancel_backup, show_backup};
+pub use show_restore::{cancel_restore, show_restore};
 pub use snapshots::{drop_snapshot, show_snapshot};
 pub use submit::backup;
 
@@ -48,21 +58,72 @@ pub struct Volatile {
 }
 
 /// A running job's live state and control handles.
-pub struct JobCtl {
+pub struct JobCtl<J> {
     /// The job as the driver currently sees it (state may be ahead of the catalog).
-    pub job: Mutex<BackupJob>,
+    pub job: Mutex<J>,
     /// Progress for SHOW.
     pub volatile: Mutex<Volatile>,
     cancel: watch::Sender<Option<JobStatus>>,
     done: watch::Sender<bool>,
 }
 
-/// The BACKUP machinery of one FE.
+impl<J> JobCtl<J> {
+    fn new(job: J) -> Arc<Self> {
+        let (cancel, _) = watch::channel(None);
+        let (done, _) = watch::channel(false);
+        Arc::new(Self {
+            job: Mutex::new(job),
+            volatile: Mutex::new(Volatile::default()),
+            cancel,
+            done,
+        })
+    }
+
+    /// Asks the driver to cancel with `status` and waits (up to 30 s) until it stopped.
+    async fn cancel_and_wait(&self, status: JobStatus) -> bool {
+        let mut done = self.done.subscribe();
+        let _ = self.cancel.send(Some(status));
+        tokio::time::timeout(Duration::from_secs(30), done.wait_for(|d| *d))
+            .await
+            .is_ok()
+    }
+}
+
+/// The running job of a database.
+#[derive(Clone)]
+enum Running {
+    Backup(Arc<JobCtl<BackupJob>>),
+    Restore(Arc<JobCtl<RestoreJob>>),
+}
+
+impl Running {
+    fn repo_and_label(&self) -> (String, String) {
+        match self {
+            Running::Backup(c) => {
+                let j = c.job.lock();
+                (j.repo_name.clone(), j.label.clone())
+            }
+            Running::Restore(c) => {
+                let j = c.job.lock();
+                (j.repo_name.clone(), j.label.clone())
+            }
+        }
+    }
+
+    fn is(&self, done: &watch::Sender<bool>) -> bool {
+        match self {
+            Running::Backup(c) => std::ptr::eq(&c.done, done),
+            Running::Restore(c) => std::ptr::eq(&c.done, done),
+        }
+    }
+}
+
+/// The BACKUP and RESTORE machinery of one FE.
 pub struct Backups {
     catalog: Arc<Catalog>,
     cluster: Arc<Cluster>,
     config: FeConfig,
-    running: Mutex<HashMap<u64, Arc<JobCtl>>>,
+    running: Mutex<HashMap<u64, Running>>,
     submit_lock: tokio::sync::Mutex<()>,
 }
 
@@ -80,75 +141,134 @@ impl Backups {
 
     /// Restarts every unfinished job from its persisted state (FE start).
     pub fn resume(self: &Arc<Self>) {
-        let unfinished: Vec<BackupJob> = self
+        let unfinished: Vec<Job> = self
             .catalog
             .read()
             .jobs()
             .filter(|j| !j.is_done())
-            .map(|j| match j {
-                Job::Backup(b) => b.as_ref().clone(),
-            })
+            .cloned()
             .collect();
         for job in unfinished {
-            tracing::info!(label = %job.label, state = job.state.name(), "resuming backup job");
-            self.spawn(job);
+            match job {
+                Job::Backup(b) => {
+                    tracing::info!(label = %b.label, state = b.state.name(), "resuming backup job");
+                    self.spawn(*b);
+                }
+                Job::Restore(r) => {
+                    tracing::info!(label = %r.label, state = r.state.name(), "resuming restore job");
+                    self.spawn_restore(*r);
+                }
+            }
         }
     }
 
-    /// Starts the driver of `job`.
-    fn spawn(self: &Arc<Self>, job: BackupJob) {
-        let (cancel, _) = watch::channel(None);
-        let (done, _) = watch::channel(false);
-        let ctl = Arc::new(JobCtl {
-            job: Mutex::new(job.clone()),
-            volatile: Mutex::new(Volatile::default()),
-            cancel,
-            done,
-        });
-        self.running.lock().insert(job.db_id, Arc::clone(&ctl));
+    /// Registers a running job and runs `drive` to its end.
+    fn start<J, F, Fut>(
+        self: &Arc<Self>,
+        db_id: u64,
+        ctl: Arc<JobCtl<J>>,
+        wrap: fn(Arc<JobCtl<J>>) -> Running,
+        drive: F,
+    ) where
+        J: Send + 'static,
+        F: FnOnce(Arc<Self>, Arc<JobCtl<J>>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.running.lock().insert(db_id, wrap(Arc::clone(&ctl)));
         let this = Arc::clone(self);
+        let run = drive(Arc::clone(self), Arc::clone(&ctl));
         tokio::spawn(async move {
-            backup_job::run(&this, &ctl, job).await;
-            this.running.lock().retain(|_, c| !Arc::ptr_eq(c, &ctl));
+            run.await;
+            this.running.lock().retain(|_, r| !r.is(&ctl.done));
             let _ = ctl.done.send(true);
         });
     }
 
-    /// The live control of a database's running job.
-    fn running(&self, db_id: u64) -> Option<Arc<JobCtl>> {
-        self.running.lock().get(&db_id).cloned()
+    /// Starts the driver of a backup job.
+    fn spawn(self: &Arc<Self>, job: BackupJob) {
+        let ctl = JobCtl::new(job.clone());
+        self.start(job.db_id, ctl, Running::Backup, |b, ctl| async move {
+            backup_job::run(&b, &ctl, job).await;
+        });
     }
 
-    /// The last job of a database: the live copy while it runs, else the record.
+    /// Starts the driver of a restore job.
+    fn spawn_restore(self: &Arc<Self>, job: RestoreJob) {
+        let ctl = JobCtl::new(job.clone());
+        self.start(job.db_id, ctl, Running::Restore, |b, ctl| async move {
+            restore_job::run(&b, &ctl, job).await;
+        });
+    }
+
+    /// The live control of a database's running backup.
+    fn running_backup(&self, db_id: u64) -> Option<Arc<JobCtl<BackupJob>>> {
+        match self.running.lock().get(&db_id)? {
+            Running::Backup(c) => Some(Arc::clone(c)),
+            Running::Restore(_) => None,
+        }
+    }
+
+    /// The live control of a database's running restore.
+    fn running_restore(&self, db_id: u64) -> Option<Arc<JobCtl<RestoreJob>>> {
+        match self.running.lock().get(&db_id)? {
+            Running::Restore(c) => Some(Arc::clone(c)),
+            Running::Backup(_) => None,
+        }
+    }
+
+    /// True when a job of any kind runs on the database.
+    fn busy(&self, db_id: u64) -> bool {
+        self.running.lock().contains_key(&db_id)
+            || self.catalog.read().job(db_id).is_some_and(|j| !j.is_done())
+    }
+
+    /// The last job of a database when it is a backup: the live copy while it runs, else the record.
     pub fn last_job(&self, db_id: u64) -> Option<(BackupJob, Volatile)> {
-        if let Some(ctl) = self.running(db_id) {
+        if let Some(ctl) = self.running_backup(db_id) {
             return Some((ctl.job.lock().clone(), ctl.volatile.lock().clone()));
         }
         match self.catalog.read().job(db_id)? {
             Job::Backup(b) => Some((b.as_ref().clone(), Volatile::default())),
+            Job::Restore(_) => None,
+        }
+    }
+
+    /// The last job of a database when it is a restore.
+    pub fn last_restore(&self, db_id: u64) -> Option<(RestoreJob, Volatile)> {
+        if let Some(ctl) = self.running_restore(db_id) {
+            return Some((ctl.job.lock().clone(), ctl.volatile.lock().clone()));
+        }
+        match self.catalog.read().job(db_id)? {
+            Job::Restore(r) => Some((r.as_ref().clone(), Volatile::default())),
+            Job::Backup(_) => None,
         }
     }
 
     /// True when some unfinished job uses repository `name`.
     pub fn repository_in_use(&self, name: &str) -> bool {
+        self.running.lock().values().any(|r| r.repo_and_label().0 == name)
+    }
+
+    /// True when an unfinished job uses snapshot `label` of repository `repo`.
+    pub fn writing_snapshot(&self, repo: &str, label: &str) -> bool {
         self.running
             .lock()
             .values()
-            .any(|c| c.job.lock().repo_name == name)
+            .any(|r| r.repo_and_label() == (repo.to_string(), label.to_string()))
     }
 
-    /// True when an unfinished backup writes snapshot `label` of repository `repo`.
-    pub fn writing_snapshot(&self, repo: &str, label: &str) -> bool {
-        self.running.lock().values().any(|c| {
-            let job = c.job.lock();
-            job.repo_name == repo && job.label == label
-        })
-    }
-
-    /// Persists a job record.
+    /// Persists a backup job record.
     fn persist(&self, job: &BackupJob) -> Result<(), FeError> {
         self.catalog.update(|txn| {
             txn.push(Change::PutJob(Box::new(Job::Backup(Box::new(job.clone())))));
+            Ok::<_, FeError>(())
+        })
+    }
+
+    /// Persists a restore job record.
+    fn persist_restore(&self, job: &RestoreJob) -> Result<(), FeError> {
+        self.catalog.update(|txn| {
+            txn.push(Change::PutJob(Box::new(Job::Restore(Box::new(job.clone())))));
             Ok::<_, FeError>(())
         })
     }

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     Common,
     /// `Incorrect label name '%s'`
     WrongLabelName,
+    /// `Table state is not NORMAL: '%s'`
+    BadTableState,
 }
 
 impl ErrorCode {
@@ -73,6 +75,7 @@ impl ErrorCode {
             Self::WrongNameFormat => 5063,
             Self::Common => 5064,
             Self::WrongLabelName => 5082,
+            Self::BadTableState => 5014,
         }
     }
 
@@ -86,7 +89,8 @@ impl ErrorCode {
             | Self::UnknownSystemVariable
             | Self::VariableReadOnly
             | Self::DropPartitionNonExistent
-            | Self::SameNamePartition => "HY000",
+            | Self::SameNamePartition
+            | Self::BadTableState => "HY000",
             Self::AuthenticationFail => "28000",
             Self::NoDbSelected => "3D000",
             Self::BadDb => "3F000",

@@ -20,6 +20,7 @@ use crate::{Fe, backup};
 
 pub use database::use_database;
 pub use show::format_time;
+pub(crate) use table::{schema_hash, schema_json};
 
 /// Runs every statement of `sql` in order and returns one outcome per statement
 /// run; execution stops at the first error (as MySQL does for multi-statements).
@@ -172,14 +173,17 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::DropRepository { name } => backup::drop_repository(fe, &name).await,
         S::ShowRepositories => backup::show_repositories(fe),
         S::Backup(stmt) => backup::backup(fe, session, &stmt).await,
-        S::Restore(_) => Err(FeError::not_supported("RESTORE SNAPSHOT")),
+        S::Restore(stmt) => backup::restore(fe, &stmt).await,
         S::ShowBackup { database } => backup::show_backup(fe, database.as_deref()),
-        S::ShowRestore { .. } => Err(FeError::not_supported("SHOW RESTORE")),
+        S::ShowRestore { database } => backup::show_restore(fe, database.as_deref()),
         S::CancelBackup { database, .. } => match database {
             Some(db) => backup::cancel_backup(fe, &db).await,
             None => Err(FeError::common("No backup job is currently running")),
         },
-        S::CancelRestore { .. } => Err(FeError::not_supported("CANCEL RESTORE")),
+        S::CancelRestore { database, .. } => match database {
+            Some(db) => backup::cancel_restore(fe, &db).await,
+            None => Err(FeError::common("No restore is currently running")),
+        },
         S::ShowSnapshot { repository, filter } => {
             backup::show_snapshot(fe, &repository, filter.as_deref()).await
         }

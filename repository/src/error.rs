@@ -35,6 +35,9 @@ pub enum RepoError {
     /// A stored document could not be decoded.
     #[error("{0}")]
     BadFormat(String),
+    /// A file an operation needs is not in the repository (its full path).
+    #[error("file not found in repository: {0}")]
+    NotFound(String),
     /// Local disk I/O failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),

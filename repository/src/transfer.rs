@@ -173,7 +173,8 @@ impl Repository {
 
     /// Downloads `<rel_dir>/<stored_name>` to `local_dir/<name>` and checks the
     /// bytes against the checksum in the stored name; a mismatch leaves no file.
-    /// Returns the bytes written.
+    /// A file absent from the repository is [`RepoError::NotFound`]. Returns the
+    /// bytes written.
     pub async fn download_file(
         &self,
         rel_dir: &str,
@@ -185,10 +186,14 @@ impl Repository {
             .ok_or_else(|| RepoError::NoChecksum(self.display(&format!("{rel_dir}/{stored_name}"))))?;
         let part = local_dir.join(format!("{name}{PART_SUFFIX}"));
         let target = local_dir.join(name);
-        let got = self
-            .store
-            .get(&self.path(&format!("{rel_dir}/{stored_name}")))
-            .await?;
+        let remote = format!("{rel_dir}/{stored_name}");
+        let got = match self.store.get(&self.path(&remote)).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(RepoError::NotFound(self.display(&remote)));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(l) = limiter {
             l.acquire(got.meta.size).await;
         }

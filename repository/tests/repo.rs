@@ -213,3 +213,22 @@ async fn tablet_files_upload_skip_identical_and_download_verified() {
     assert!(!out.path().join("v2_5_0.parquet.part").exists());
     assert!(layout::split_checksum(&big_remote.stored_name).is_some());
 }
+
+#[tokio::test]
+async fn download_of_a_missing_file_names_its_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = tempfile::tempdir().expect("tmp");
+    let repo = open(dir.path(), "r").await;
+    let stored = layout::with_checksum("v2_5_0.parquet", &repository::transfer::md5_hex(b"x"));
+    let err = repo
+        .download_file("__ss_s1/__ss_content", &stored, out.path(), None)
+        .await
+        .expect_err("missing");
+    assert!(matches!(err, RepoError::NotFound(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .ends_with(&format!("__starrocks_repository_r/__ss_s1/__ss_content/{stored}")),
+        "{err}"
+    );
+    assert!(!err.is_bad_file());
+}

@@ -9,12 +9,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::restore_job::RestoreJob;
+
 /// The last job of one database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
     /// A BACKUP SNAPSHOT job.
     Backup(Box<BackupJob>),
+    /// A RESTORE SNAPSHOT job.
+    Restore(Box<RestoreJob>),
 }
 
 impl Job {
@@ -22,6 +26,7 @@ impl Job {
     pub fn db_id(&self) -> u64 {
         match self {
             Job::Backup(j) => j.db_id,
+            Job::Restore(j) => j.db_id,
         }
     }
 
@@ -29,6 +34,7 @@ impl Job {
     pub fn is_done(&self) -> bool {
         match self {
             Job::Backup(j) => j.state.is_done(),
+            Job::Restore(j) => j.state.is_done(),
         }
     }
 }

@@ -5,9 +5,7 @@
 //! re-sends its tasks (BEs re-make snapshots and skip files already uploaded).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use catalog::{BackupJob, BackupState, JobStatus, Table, TabletSnapshot};
@@ -17,34 +15,18 @@ use repository::meta::SnapshotMeta;
 use repository::{TabletPath, layout};
 use rpc::pb;
 
+use super::tasks::{Step, TASK_CONCURRENCY, client, common, next_signature, rpc_error, with_retries};
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
-
-/// BE tasks in flight per job.
-const TASK_CONCURRENCY: usize = 64;
 
 /// How long UPLOAD_INFO waits between attempts.
 const INFO_RETRY: Duration = Duration::from_secs(3);
 
-type Step = Result<(), JobStatus>;
-
-fn common(msg: impl Into<String>) -> JobStatus {
-    JobStatus::err("COMMON_ERROR", msg)
-}
-
-/// Task signatures, unique within this FE process.
-fn next_signature() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let base = u64::try_from(now_ms()).unwrap_or_default() * 1000;
-    let _ = NEXT.compare_exchange(0, base, Ordering::Relaxed, Ordering::Relaxed);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
 /// Drives `job` until FINISHED or CANCELLED.
-pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl>, mut job: BackupJob) {
+pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl<BackupJob>>, mut job: BackupJob) {
     let mut cancel_rx = ctl.cancel.subscribe();
     while !job.state.is_done() {
-        let deadline = job.create_time_ms + (job.timeout_s as i64) * 1000;
+        let deadline = job.create_time_ms + (job.timeout_s * b.config.debug_timeout_millis_per_second) as i64;
         let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
         let outcome = tokio::select! {
             r = step(b, ctl, &mut job) => r,
@@ -60,7 +42,7 @@ pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl>, mut job: BackupJob)
     }
 }
 
-async fn step(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
+async fn step(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step {
     match job.state {
         BackupState::Pending => {
             pending(b, job)?;
@@ -107,7 +89,7 @@ fn persist(b: &Backups, job: &BackupJob) -> Step {
 
 /// Cancels: records the status, releases BE snapshots, persists CANCELLED.
 /// Files already in the repository stay (spec §6.3).
-fn cancel(b: &Backups, ctl: &JobCtl, job: &mut BackupJob, status: JobStatus) {
+fn cancel(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob, status: JobStatus) {
     tracing::info!(label = %job.label, state = job.state.name(), status = %status.render(), "backup cancelled");
     job.status = status;
     job.task_errors = std::mem::take(&mut ctl.volatile.lock().task_errors);
@@ -180,49 +162,8 @@ fn pending(b: &Backups, job: &mut BackupJob) -> Step {
     Ok(())
 }
 
-/// Runs `attempt` until it succeeds or the retry limit is reached, recording
-/// each failure under `sig` for SHOW's `TaskErrMsg`.
-async fn with_retries<T, F, Fut>(b: &Backups, ctl: &JobCtl, sig: &str, mut attempt: F) -> Result<T, JobStatus>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let mut tries = 0;
-    loop {
-        match attempt().await {
-            Ok(v) => {
-                ctl.volatile.lock().task_errors.remove(sig);
-                return Ok(v);
-            }
-            Err(e) => {
-                ctl.volatile.lock().task_errors.insert(sig.to_string(), e.clone());
-                tries += 1;
-                if tries > b.config.backup_task_retry_limit {
-                    return Err(common(e));
-                }
-                tokio::time::sleep(Duration::from_secs(1 << tries.min(4))).await;
-            }
-        }
-    }
-}
-
-fn client(b: &Backups, backend_id: u64) -> Result<rpc::BackendClient<tonic::transport::Channel>, String> {
-    let be = b
-        .catalog
-        .read()
-        .backends()
-        .find(|be| be.id == backend_id)
-        .cloned()
-        .ok_or_else(|| format!("backend {backend_id} does not exist"))?;
-    b.cluster.client(&be).map_err(|e| e.to_string())
-}
-
-fn rpc_error(backend_id: u64, status: tonic::Status) -> String {
-    format!("backend {backend_id}: {}", status.message())
-}
-
 /// SNAPSHOTING: every chosen replica makes its snapshot.
-async fn snapshoting(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
+async fn snapshoting(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step {
     let job_id = job.job_id as u64;
     ctl.volatile.lock().unfinished = job
         .snapshots
@@ -265,7 +206,7 @@ async fn snapshoting(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
 }
 
 /// UPLOADING: one UPLOAD task per tablet (or `max_upload_task_per_be` per BE).
-async fn uploading(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
+async fn uploading(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step {
     let repo = b
         .catalog
         .read()
@@ -377,7 +318,7 @@ async fn uploading(b: &Backups, ctl: &JobCtl, job: &mut BackupJob) -> Step {
 /// One UPLOAD task, following its progress stream to the end.
 async fn upload_task(
     b: &Backups,
-    ctl: &JobCtl,
+    ctl: &JobCtl<BackupJob>,
     sig: &str,
     backend_id: u64,
     req: pb::UploadRequest,

@@ -10,7 +10,7 @@ use crate::result::{Output, ResultSet, Value};
 /// StarRocks prints unset times as the two characters `\N`.
 const NULL_STRING: &str = "\\N";
 
-fn time(ms: Option<i64>) -> Value {
+pub(super) fn time(ms: Option<i64>) -> Value {
     ms.map_or_else(|| NULL_STRING.into(), |t| crate::handler::format_time(t).into())
 }
 
@@ -116,15 +116,13 @@ pub async fn cancel_backup(fe: &Fe, database: &str) -> Result<Output, FeError> {
             job.state.name()
         )));
     }
-    let Some(ctl) = fe.backups.running(db.id) else {
+    let Some(ctl) = fe.backups.running_backup(db.id) else {
         return Err(FeError::common("No backup job is currently running"));
     };
-    let mut done = ctl.done.subscribe();
-    let _ = ctl
-        .cancel
-        .send(Some(JobStatus::err("COMMON_ERROR", "user cancelled")));
-    let finished = tokio::time::timeout(std::time::Duration::from_secs(30), done.wait_for(|d| *d)).await;
-    if finished.is_err() || ctl.job.lock().state != BackupState::Cancelled {
+    let stopped = ctl
+        .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
+        .await;
+    if !stopped || ctl.job.lock().state != BackupState::Cancelled {
         return Err(FeError::common(format!(
             "Failed to cancel job: Job with label {} did not stop in time",
             job.label

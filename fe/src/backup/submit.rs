@@ -205,9 +205,7 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
 
 /// One running BACKUP or RESTORE per database.
 pub(super) fn check_no_running_job(fe: &Fe, db_id: u64) -> Result<(), FeError> {
-    let busy =
-        fe.backups.running(db_id).is_some() || fe.catalog.read().job(db_id).is_some_and(|j| !j.is_done());
-    if busy {
+    if fe.backups.busy(db_id) {
         return Err(FeError::common(
             "Can only run one backup or restore job of a database at same time",
         ));

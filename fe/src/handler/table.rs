@@ -30,7 +30,7 @@ fn table_exists(name: &str) -> FeError {
 }
 
 /// The schema a BE keeps in its tablet meta.
-fn schema_json(table: &Table) -> String {
+pub(crate) fn schema_json(table: &Table) -> String {
     serde_json::json!({
         "keys_kind": table.keys_kind,
         "columns": table.columns,
@@ -41,7 +41,7 @@ fn schema_json(table: &Table) -> String {
 
 /// A schema hash for a new table: stable for its lifetime, different between
 /// tables so stale replicas of a dropped table are never mistaken for new ones.
-fn schema_hash(table_id: u64, table: &Table) -> u32 {
+pub(crate) fn schema_hash(table_id: u64, table: &Table) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for byte in schema_json(table).bytes().chain(table_id.to_le_bytes()) {
         h ^= u32::from(byte);

@@ -156,7 +156,7 @@ pub fn df_error(e: DataFusionError) -> FeError {
             FeError::Syntax(format!("Getting syntax error. Detail message: {err}."))
         }
         DataFusionError::Plan(msg) if msg.contains("Table state is not NORMAL") => FeError::Analysis {
-            code: ErrorCode::Common,
+            code: ErrorCode::BadTableState,
             message: msg.clone(),
         },
         DataFusionError::Plan(msg) => match unknown_table(msg) {

@@ -1,0 +1,103 @@
+//! BE calls shared by the BACKUP and RESTORE state machines: clients,
+//! signatures, and retries that leave their errors where SHOW finds them.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use catalog::JobStatus;
+
+use super::{Backups, JobCtl};
+use crate::cluster::now_ms;
+
+/// BE tasks in flight per job.
+pub(super) const TASK_CONCURRENCY: usize = 64;
+
+/// The outcome of one step of a state machine.
+pub(super) type Step = Result<(), JobStatus>;
+
+/// A `COMMON_ERROR` status.
+pub(super) fn common(msg: impl Into<String>) -> JobStatus {
+    JobStatus::err("COMMON_ERROR", msg)
+}
+
+/// Task signatures, unique within this FE process.
+pub(super) fn next_signature() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = u64::try_from(now_ms()).unwrap_or_default() * 1000;
+    let _ = NEXT.compare_exchange(0, base, Ordering::Relaxed, Ordering::Relaxed);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Why a task attempt failed: worth another try, or final with a status.
+pub(super) enum TaskError {
+    /// Retried up to `backup_task_retry_limit` times, then a `COMMON_ERROR`.
+    Retry(String),
+    /// Cancels the job at once with this status.
+    Fatal(JobStatus),
+}
+
+impl From<String> for TaskError {
+    fn from(msg: String) -> Self {
+        TaskError::Retry(msg)
+    }
+}
+
+/// Runs `attempt` until it succeeds or the retry limit is reached, recording
+/// each failure under `sig` for SHOW's `TaskErrMsg`.
+pub(super) async fn with_retries<J, T, E, F, Fut>(
+    b: &Backups,
+    ctl: &JobCtl<J>,
+    sig: &str,
+    mut attempt: F,
+) -> Result<T, JobStatus>
+where
+    E: Into<TaskError>,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await.map_err(Into::into) {
+            Ok(v) => {
+                ctl.volatile.lock().task_errors.remove(sig);
+                return Ok(v);
+            }
+            Err(TaskError::Fatal(status)) => {
+                ctl.volatile
+                    .lock()
+                    .task_errors
+                    .insert(sig.to_string(), status.msg.clone());
+                return Err(status);
+            }
+            Err(TaskError::Retry(e)) => {
+                ctl.volatile.lock().task_errors.insert(sig.to_string(), e.clone());
+                tries += 1;
+                if tries > b.config.backup_task_retry_limit {
+                    return Err(common(e));
+                }
+                tokio::time::sleep(Duration::from_secs(1 << tries.min(4))).await;
+            }
+        }
+    }
+}
+
+/// A client of backend `backend_id`.
+pub(super) fn client(
+    b: &Backups,
+    backend_id: u64,
+) -> Result<rpc::BackendClient<tonic::transport::Channel>, String> {
+    let be = b
+        .catalog
+        .read()
+        .backends()
+        .find(|be| be.id == backend_id)
+        .cloned()
+        .ok_or_else(|| format!("backend {backend_id} does not exist"))?;
+    b.cluster.client(&be).map_err(|e| e.to_string())
+}
+
+/// A BE error as a task error text.
+pub(super) fn rpc_error(backend_id: u64, status: tonic::Status) -> String {
+    format!("backend {backend_id}: {}", status.message())
+}
