@@ -43,6 +43,7 @@ slt_tests! {
     slt_insert_select => "insert_select.slt",
     slt_information_schema => "information_schema.slt",
     slt_backup => "backup.slt",
+    slt_restore => "restore.slt",
 }
 
 async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {

@@ -432,6 +432,28 @@ async fn restoring_tables_are_locked_and_cancel_leaves_nothing_behind() {
         "Cannot write RESTORE state table \"t\"",
     )
     .await;
+    expect_error(
+        &mut conn,
+        "DROP TABLE db1.t",
+        5064,
+        "The table [t]'s state is RESTORE, cannot be dropped. please cancel the operation on olap table \
+         firstly. If you want to forcibly drop(cannot be recovered), please use \"DROP TABLE t FORCE\".",
+    )
+    .await;
+    expect_error(
+        &mut conn,
+        "TRUNCATE TABLE db1.t",
+        5064,
+        "Table' state is not NORMAL: RESTORE",
+    )
+    .await;
+    expect_error(
+        &mut conn,
+        "ALTER TABLE db1.t DROP PARTITION p2",
+        5064,
+        "Table[t]'s state is not NORMAL. Do not allow doing ALTER ops",
+    )
+    .await;
     let row = show_restore(&mut conn, "db1").await;
     assert!(
         row["Progress"].starts_with('[') && row["Progress"].contains("/"),
@@ -637,4 +659,54 @@ async fn a_second_cluster_restores_from_the_same_repository() {
     conn.query_drop("INSERT INTO db1.t VALUES (1, 'b')")
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_in_every_state_removes_what_the_job_created() {
+    let (mut cluster, mut conn, _) = loaded_cluster(1, None, 1).await;
+    let ts = backup_db1(&mut conn, "s1").await;
+    drop(conn);
+    cluster.set_fe_conf("debug_restore_step_delay_ms = 700\n");
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    let tablets_before = be_tablets(&cluster);
+    for (i, state) in ["PENDING", "SNAPSHOTING", "DOWNLOADING", "COMMITTING"]
+        .iter()
+        .enumerate()
+    {
+        let db = format!("c{i}");
+        conn.query_drop(format!(
+            "RESTORE SNAPSHOT {db}.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+        ))
+        .await
+        .unwrap();
+        if i == 0 {
+            // Jobs of different databases run side by side.
+            conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
+        }
+        wait_restore(&mut conn, &db, state, Duration::from_secs(30)).await;
+        conn.query_drop(format!("CANCEL RESTORE FROM {db}"))
+            .await
+            .unwrap();
+        let row = show_restore(&mut conn, &db).await;
+        assert_eq!(
+            (row["State"].as_str(), row["Status"].as_str()),
+            (
+                "CANCELLED",
+                format!("[COMMON_ERROR, msg: user cancelled, current state: {state}]").as_str()
+            )
+        );
+        assert!(
+            query_strings(&mut conn, &format!("SHOW TABLES FROM {db}"))
+                .await
+                .is_empty()
+        );
+    }
+    wait_state(&mut conn, "FINISHED", Duration::from_secs(30)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while be_tablets(&cluster) != tablets_before {
+        assert!(Instant::now() < deadline, "replicas left behind");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -15,7 +15,9 @@ use repository::meta::SnapshotMeta;
 use repository::{TabletPath, layout};
 use rpc::pb;
 
-use super::tasks::{Step, TASK_CONCURRENCY, client, common, next_signature, rpc_error, with_retries};
+use super::tasks::{
+    Step, TASK_CONCURRENCY, client, common, repository, rpc_error, start_progress, tasks_of, with_retries,
+};
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
 
@@ -207,40 +209,13 @@ async fn snapshoting(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) 
 
 /// UPLOADING: one UPLOAD task per tablet (or `max_upload_task_per_be` per BE).
 async fn uploading(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step {
-    let repo = b
-        .catalog
-        .read()
-        .repository(&job.repo_name)
-        .cloned()
-        .ok_or_else(|| common(format!("Repository {} does not exist", job.repo_name)))?;
-    let spec = super::repos::spec(&repo);
+    let spec = super::repos::spec(&repository(b, &job.repo_name)?);
     let mut by_backend: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, s) in job.snapshots.iter().enumerate() {
         by_backend.entry(s.backend_id).or_default().push(i);
     }
-    let per_be = b.config.max_upload_task_per_be as usize;
-    let mut tasks: Vec<(String, u64, Vec<usize>)> = Vec::new();
-    for (backend_id, indices) in by_backend {
-        let chunk = if per_be == 0 {
-            1
-        } else {
-            indices.len().div_ceil(per_be)
-        };
-        for part in indices.chunks(chunk.max(1)) {
-            tasks.push((next_signature().to_string(), backend_id, part.to_vec()));
-        }
-    }
-    {
-        let mut v = ctl.volatile.lock();
-        v.unfinished = tasks
-            .iter()
-            .map(|(sig, be, _)| (sig.clone(), be.to_string()))
-            .collect();
-        v.progress = tasks
-            .iter()
-            .map(|(sig, _, t)| (sig.clone(), (0, t.len() as u32)))
-            .collect();
-    }
+    let tasks = tasks_of(by_backend, b.config.max_upload_task_per_be);
+    start_progress(ctl, &tasks);
     let label = job.label.clone();
     let db_id = job.db_id;
     let snapshots = job.snapshots.clone();
@@ -372,12 +347,7 @@ fn release(b: &Backups, job: &BackupJob) {
 
 /// UPLOAD_INFO: `__meta` then `__info_<timestamp>`, which completes the snapshot.
 async fn upload_info(b: &Backups, job: &BackupJob) -> Result<(), String> {
-    let record = b
-        .catalog
-        .read()
-        .repository(&job.repo_name)
-        .cloned()
-        .ok_or_else(|| format!("Repository {} does not exist", job.repo_name))?;
+    let record = repository(b, &job.repo_name).map_err(|s| s.msg)?;
     let repo = super::repos::open(&record).await.map_err(|e| e.to_string())?;
     repo.write_meta(&job.label, &SnapshotMeta::new(job.tables.clone()))
         .await

@@ -20,7 +20,8 @@ use rpc::pb;
 
 use super::restore_plan::{self, Source};
 use super::tasks::{
-    Step, TASK_CONCURRENCY, TaskError, client, common, next_signature, rpc_error, with_retries,
+    Step, TASK_CONCURRENCY, TaskError, client, common, repository, rpc_error, start_progress, tasks_of,
+    with_retries,
 };
 use super::{Backups, JobCtl};
 use crate::FeError;
@@ -112,12 +113,7 @@ fn check_targets(b: &Backups, job: &RestoreJob) -> Step {
 
 /// Reads the snapshot's job info and table definitions.
 async fn load_source(b: &Backups, job: &RestoreJob) -> Result<Source, JobStatus> {
-    let record = b
-        .catalog
-        .read()
-        .repository(&job.repo_name)
-        .cloned()
-        .ok_or_else(|| common(format!("Repository {} does not exist", job.repo_name)))?;
+    let record = repository(b, &job.repo_name)?;
     let repo = super::repos::open(&record)
         .await
         .map_err(|e| common(e.to_string()))?;
@@ -258,37 +254,13 @@ async fn create_replicas(b: &Backups, job: &RestoreJob) -> Step {
     }
 }
 
-/// Splits `items` of each backend into tasks: `per_be` tasks per backend, 0 = one per item.
-fn tasks_of<T>(by_backend: BTreeMap<u64, Vec<T>>, per_be: u32) -> Vec<(String, u64, Vec<T>)> {
-    let mut tasks = Vec::new();
-    for (backend_id, items) in by_backend {
-        let chunk = if per_be == 0 {
-            1
-        } else {
-            items.len().div_ceil(per_be as usize).max(1)
-        };
-        let mut items = items.into_iter().peekable();
-        while items.peek().is_some() {
-            let part: Vec<T> = items.by_ref().take(chunk).collect();
-            tasks.push((next_signature().to_string(), backend_id, part));
-        }
-    }
-    tasks
-}
-
 /// DOWNLOADING: every replica's BE fetches and verifies its backed-up tablet.
 async fn downloading(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Step {
     let plan = job
         .plan
         .as_ref()
         .ok_or_else(|| common("restore job has no plan"))?;
-    let record = b
-        .catalog
-        .read()
-        .repository(&job.repo_name)
-        .cloned()
-        .ok_or_else(|| common(format!("Repository {} does not exist", job.repo_name)))?;
-    let spec = super::repos::spec(&record);
+    let spec = super::repos::spec(&repository(b, &job.repo_name)?);
     let mut by_backend: BTreeMap<u64, Vec<pb::DownloadTablet>> = BTreeMap::new();
     for t in &plan.tablets {
         for &backend_id in &t.backends {
@@ -303,17 +275,7 @@ async fn downloading(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Step {
         }
     }
     let tasks = tasks_of(by_backend, b.config.max_download_task_per_be);
-    {
-        let mut v = ctl.volatile.lock();
-        v.unfinished = tasks
-            .iter()
-            .map(|(sig, be, _)| (sig.clone(), be.to_string()))
-            .collect();
-        v.progress = tasks
-            .iter()
-            .map(|(sig, _, t)| (sig.clone(), (0, t.len() as u32)))
-            .collect();
-    }
+    start_progress(ctl, &tasks);
     let job_id = job.job_id as u64;
     let mut results = futures::stream::iter(tasks)
         .map(|(sig, backend_id, tablets)| {

@@ -8,7 +8,7 @@ use catalog::{Change, Database, JobStatus, RestoreJob, RestoreState, RestoreTabl
 use parser::ast::{BackupObject, RestoreStmt};
 use repository::info::JobInfo;
 
-use super::submit::{MIN_TIMEOUT_S, check_no_running_job};
+use super::submit::{check_no_running_job, parse_timeout};
 use crate::Fe;
 use crate::cluster::now_ms;
 use crate::error::{ErrorCode, FeError};
@@ -66,16 +66,7 @@ fn properties(props: &[(String, String)], default_replication: u32) -> Result<Pr
             }
             "meta_version" => out.meta_version = meta_int(value)?,
             "starrocks_meta_version" => out.starrocks_meta_version = meta_int(value)?,
-            "timeout" => {
-                let secs: i64 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad(format!("Invalid timeout format: {value}")))?;
-                if secs < MIN_TIMEOUT_S as i64 {
-                    return Err(bad("timeout must be at least 10 min".into()));
-                }
-                out.timeout_s = secs as u64;
-            }
+            "timeout" => out.timeout_s = parse_timeout(value)?,
             _ => unknown.push(key.clone()),
         }
     }

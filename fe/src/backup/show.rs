@@ -27,21 +27,7 @@ fn row(job: &BackupJob, v: &Volatile) -> Vec<Value> {
             format!("[{}.{}{parts} AS {}]", job.db_name, o.table, o.table)
         })
         .collect();
-    let unfinished: Vec<String> = v.unfinished.iter().map(|(k, val)| format!("{k}={val}")).collect();
-    let progress: Vec<String> = v
-        .progress
-        .iter()
-        .map(|(sig, (f, t))| format!("[{sig}: {f}/{t}]"))
-        .collect();
-    let errors = if job.state.is_done() {
-        &job.task_errors
-    } else {
-        &v.task_errors
-    };
-    let errors: Vec<String> = errors
-        .iter()
-        .map(|(sig, msg)| format!("[{sig}: {msg}]"))
-        .collect();
+    let [unfinished, progress, errors] = task_columns(v, job.state.is_done(), &job.task_errors);
     vec![
         job.job_id.to_string().into(),
         job.label.clone().into(),
@@ -52,12 +38,48 @@ fn row(job: &BackupJob, v: &Volatile) -> Vec<Value> {
         time(job.snapshot_finished_ms),
         time(job.upload_finished_ms),
         time(job.finished_ms),
-        unfinished.join(", ").into(),
-        progress.join(", ").into(),
-        errors.join(", ").into(),
+        unfinished,
+        progress,
+        errors,
         job.status.render().into(),
         job.timeout_s.to_string().into(),
     ]
+}
+
+/// `UnfinishedTasks`, `Progress` and `TaskErrMsg`: live while the job runs,
+/// the persisted errors once it is done.
+pub(super) fn task_columns(
+    v: &Volatile,
+    done: bool,
+    persisted_errors: &std::collections::BTreeMap<String, String>,
+) -> [Value; 3] {
+    let unfinished: Vec<String> = v.unfinished.iter().map(|(k, val)| format!("{k}={val}")).collect();
+    let progress: Vec<String> = v
+        .progress
+        .iter()
+        .map(|(sig, (f, t))| format!("[{sig}: {f}/{t}]"))
+        .collect();
+    let errors = if done { persisted_errors } else { &v.task_errors };
+    let errors: Vec<String> = errors
+        .iter()
+        .map(|(sig, msg)| format!("[{sig}: {msg}]"))
+        .collect();
+    [
+        unfinished.join(", ").into(),
+        progress.join(", ").into(),
+        errors.join(", ").into(),
+    ]
+}
+
+/// The databases SHOW BACKUP/RESTORE looks at: the named one or all.
+pub(super) fn db_ids(fe: &Fe, database: Option<&str>) -> Result<Vec<u64>, FeError> {
+    let state = fe.catalog.read();
+    match database {
+        Some(name) => Ok(vec![
+            state.database(name).ok_or_else(|| FeError::unknown_db(name))?.id,
+        ]),
+        None => Ok(state.databases().map(|d| d.id).collect()),
+    }
 }
 
 /// `SHOW BACKUP [FROM db]`: each database's last job, when it is a backup.
@@ -78,19 +100,7 @@ pub fn show_backup(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> {
         "Status",
         "Timeout",
     ]);
-    let db_ids: Vec<u64> = match database {
-        Some(name) => {
-            let db = fe
-                .catalog
-                .read()
-                .database(name)
-                .cloned()
-                .ok_or_else(|| FeError::unknown_db(name))?;
-            vec![db.id]
-        }
-        None => fe.catalog.read().databases().map(|d| d.id).collect(),
-    };
-    for db_id in db_ids {
+    for db_id in db_ids(fe, database)? {
         if let Some((job, volatile)) = fe.backups.last_job(db_id) {
             rs.push(row(&job, &volatile));
         }

@@ -3,7 +3,7 @@
 use catalog::{JobStatus, RestoreJob, RestoreState};
 
 use super::Volatile;
-use super::show::time;
+use super::show::{db_ids, task_columns, time};
 use crate::Fe;
 use crate::error::FeError;
 use crate::result::{Output, ResultSet, Value};
@@ -31,21 +31,7 @@ fn restore_objs(job: &RestoreJob) -> String {
 }
 
 fn row(job: &RestoreJob, v: &Volatile) -> Vec<Value> {
-    let unfinished: Vec<String> = v.unfinished.iter().map(|(k, val)| format!("{k}={val}")).collect();
-    let progress: Vec<String> = v
-        .progress
-        .iter()
-        .map(|(sig, (f, t))| format!("[{sig}: {f}/{t}]"))
-        .collect();
-    let errors = if job.state.is_done() {
-        &job.task_errors
-    } else {
-        &v.task_errors
-    };
-    let errors: Vec<String> = errors
-        .iter()
-        .map(|(sig, msg)| format!("[{sig}: {msg}]"))
-        .collect();
+    let [unfinished, progress, errors] = task_columns(v, job.state.is_done(), &job.task_errors);
     vec![
         job.job_id.to_string().into(),
         job.label.clone().into(),
@@ -60,9 +46,9 @@ fn row(job: &RestoreJob, v: &Volatile) -> Vec<Value> {
         time(job.snapshot_finished_ms),
         time(job.download_finished_ms),
         time(job.finished_ms),
-        unfinished.join(", ").into(),
-        progress.join(", ").into(),
-        errors.join(", ").into(),
+        unfinished,
+        progress,
+        errors,
         job.status.render().into(),
         job.timeout_s.to_string().into(),
     ]
@@ -90,19 +76,7 @@ pub fn show_restore(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> 
         "Status",
         "Timeout",
     ]);
-    let db_ids: Vec<u64> = match database {
-        Some(name) => {
-            let db = fe
-                .catalog
-                .read()
-                .database(name)
-                .cloned()
-                .ok_or_else(|| FeError::unknown_db(name))?;
-            vec![db.id]
-        }
-        None => fe.catalog.read().databases().map(|d| d.id).collect(),
-    };
-    for db_id in db_ids {
+    for db_id in db_ids(fe, database)? {
         if let Some((job, volatile)) = fe.backups.last_restore(db_id) {
             rs.push(row(&job, &volatile));
         }

@@ -12,7 +12,20 @@ use crate::result::Output;
 use crate::session::Session;
 
 /// Smallest timeout a job accepts, seconds.
-pub(super) const MIN_TIMEOUT_S: u64 = 600;
+const MIN_TIMEOUT_S: u64 = 600;
+
+/// The `timeout` property of BACKUP and RESTORE, in seconds.
+pub(super) fn parse_timeout(value: &str) -> Result<u64, FeError> {
+    let bad = |m: String| FeError::analysis_code(ErrorCode::Common, m);
+    let secs: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("Invalid timeout format: {value}")))?;
+    if secs < MIN_TIMEOUT_S as i64 {
+        return Err(bad("timeout must be at least 10 min".into()));
+    }
+    Ok(secs as u64)
+}
 
 /// Parses the BACKUP properties: returns (timeout seconds, incremental).
 fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool), FeError> {
@@ -27,16 +40,7 @@ fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool), FeErro
                 "INCREMENTAL" => incremental = true,
                 _ => return Err(bad(format!("Invalid backup job type: {value}"))),
             },
-            "timeout" => {
-                let secs: i64 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad(format!("Invalid timeout format: {value}")))?;
-                if secs < MIN_TIMEOUT_S as i64 {
-                    return Err(bad("timeout must be at least 10 min".into()));
-                }
-                timeout_s = secs as u64;
-            }
+            "timeout" => timeout_s = parse_timeout(value)?,
             "ttl" => {} // v4.2 retention; accepted, snapshots are kept until dropped.
             _ => unknown.push(key.clone()),
         }

@@ -101,3 +101,47 @@ pub(super) fn client(
 pub(super) fn rpc_error(backend_id: u64, status: tonic::Status) -> String {
     format!("backend {backend_id}: {}", status.message())
 }
+
+/// A job's repository record, as a job status when it was dropped.
+pub(super) fn repository(b: &Backups, name: &str) -> Result<catalog::Repository, JobStatus> {
+    b.catalog
+        .read()
+        .repository(name)
+        .cloned()
+        .ok_or_else(|| common(format!("Repository {name} does not exist")))
+}
+
+/// Splits each backend's items into tasks with fresh signatures: `per_be`
+/// tasks per backend, 0 = one task per item.
+pub(super) fn tasks_of<T>(
+    by_backend: std::collections::BTreeMap<u64, Vec<T>>,
+    per_be: u32,
+) -> Vec<(String, u64, Vec<T>)> {
+    let mut tasks = Vec::new();
+    for (backend_id, items) in by_backend {
+        let chunk = if per_be == 0 {
+            1
+        } else {
+            items.len().div_ceil(per_be as usize).max(1)
+        };
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let part: Vec<T> = items.by_ref().take(chunk).collect();
+            tasks.push((next_signature().to_string(), backend_id, part));
+        }
+    }
+    tasks
+}
+
+/// Shows every task as unfinished on its backend, with 0 of its items done.
+pub(super) fn start_progress<J, T>(ctl: &JobCtl<J>, tasks: &[(String, u64, Vec<T>)]) {
+    let mut v = ctl.volatile.lock();
+    v.unfinished = tasks
+        .iter()
+        .map(|(sig, be, _)| (sig.clone(), be.to_string()))
+        .collect();
+    v.progress = tasks
+        .iter()
+        .map(|(sig, _, items)| (sig.clone(), (0, items.len() as u32)))
+        .collect();
+}

@@ -133,8 +133,15 @@ pub async fn alter_table(
 
 /// The table as it is now in the catalog (it may have changed since analysis).
 fn current(state: &catalog::State, table: &Table) -> Result<Table, FeError> {
-    state
+    let current = state
         .table_by_id(table.id)
         .cloned()
-        .ok_or_else(|| FeError::unknown_table(&table.name))
+        .ok_or_else(|| FeError::unknown_table(&table.name))?;
+    if current.state != catalog::TableState::Normal {
+        return Err(FeError::common(format!(
+            "Table[{}]'s state is not NORMAL. Do not allow doing ALTER ops",
+            current.name
+        )));
+    }
+    Ok(current)
 }

@@ -215,7 +215,7 @@ pub async fn drop(
     session: &Session,
     name: &TableName,
     if_exists: bool,
-    _force: bool,
+    force: bool,
 ) -> Result<Output, FeError> {
     let db = resolve_db(fe, session, name.database.as_deref())?;
     let dropped = fe.catalog.update(|txn| {
@@ -226,6 +226,13 @@ pub async fn drop(
                 Err(FeError::unknown_table(&format!("{}.{}", db.name, name.table)))
             };
         };
+        if table.state != catalog::TableState::Normal && !force {
+            return Err(FeError::common(format!(
+                "The table [{t}]'s state is RESTORE, cannot be dropped. please cancel the operation on olap \
+                 table firstly. If you want to forcibly drop(cannot be recovered), please use \"DROP TABLE {t} FORCE\".",
+                t = table.name
+            )));
+        }
         txn.push(Change::DeleteTable(table.id));
         Ok(Some(table))
     })?;
@@ -244,6 +251,9 @@ pub async fn truncate(
     partitions: &[String],
 ) -> Result<Output, FeError> {
     let (_, table) = resolve_table(fe, session, name)?;
+    if table.state != catalog::TableState::Normal {
+        return Err(FeError::common("Table' state is not NORMAL: RESTORE"));
+    }
     let targets: Vec<&Partition> = if partitions.is_empty() {
         table.partitions.iter().collect()
     } else {
@@ -270,6 +280,9 @@ pub async fn truncate(
         let Some(current) = txn.state().table_by_id(table.id).cloned() else {
             return Err(FeError::unknown_table(&table.name));
         };
+        if current.state != catalog::TableState::Normal {
+            return Err(FeError::common("Table' state is not NORMAL: RESTORE"));
+        }
         let mut updated = current;
         for new in &fresh {
             let Some(slot) = updated.partitions.iter_mut().find(|p| p.name == new.name) else {

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""RESTORE throughput and per-tablet overhead, against a baseline measured in the same run.
+
+1. Loads TPC-H (default SF1) into a standalone cluster A (>= 100 tablets) and a
+   table of 10,000 small tablets (100 partitions x 100 buckets), backs both up
+   to a file:// repository, and stops cluster A.
+2. Starts a fresh cluster B, registers the same location as a READ ONLY
+   repository and
+   - restores the 10,000-tablet snapshot: total seconds and the FE's peak RSS
+     (targets: < 10 s, < 500 MB);
+   - times `cp -r` + `sync` of the TPC-H snapshot directory, then RESTORE of it
+     with replication_num 1 (target: >= 0.8x of cp MB/s) and with 3, checking
+     every table's row count against cluster A's.
+
+Needs a release build (`cargo build --release --bin starling`) and
+`pip install tpchgen-cli pymysql`. Usage: python3 bench/restore.py [--sf 1]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tpch  # noqa: E402  (schema, data generation, Stream Load, cluster start)
+from backup import BUCKETS, tree_bytes, wait_backup  # noqa: E402
+
+SMALL_PARTITIONS = 100
+
+
+def wait_restore(cur, db, timeout=3600):
+    deadline = time.time() + timeout
+    while True:
+        cur.execute(f"SHOW RESTORE FROM {db}")
+        row = cur.fetchone()
+        state, status = row[4], row[16]
+        if state == "FINISHED":
+            return
+        if state == "CANCELLED":
+            raise RuntimeError(f"restore cancelled: {status}")
+        if time.time() > deadline:
+            raise RuntimeError(f"restore still {state} after {timeout} s")
+        time.sleep(0.02)
+
+
+def timestamp(cur, label):
+    cur.execute(f"SHOW SNAPSHOT ON bench WHERE SNAPSHOT = '{label}'")
+    return cur.fetchone()[1]
+
+
+def fe_pid(supervisor):
+    """The FE child of a standalone supervisor (its first argument is `fe`)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if ppid == supervisor and len(argv) > 1 and argv[1] == b"fe":
+            return int(pid)
+    raise RuntimeError("no FE process found")
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def counts(cur, db):
+    out = {}
+    for t in tpch.SCHEMA:
+        cur.execute(f"SELECT COUNT(*) FROM {db}.{t}")
+        out[t] = cur.fetchone()[0]
+    return out
+
+
+def build_source(binary, work, sf, small_tablets):
+    """Cluster A: TPC-H and the small-tablet table, both backed up; returns (repo, row counts)."""
+    data = os.path.join(work, "data")
+    print(f"generating TPC-H SF{sf} in {data}", flush=True)
+    tpch.generate(sf, data)
+    cluster = os.path.join(work, "cluster-a")
+    repo = os.path.join(work, "repo")
+    proc, conn, hport = tpch.start_cluster(binary, cluster)
+    try:
+        cur = conn.cursor()
+        cur.execute("CREATE DATABASE tpch")
+        cur.execute("USE tpch")
+        for t, cols in tpch.SCHEMA.items():
+            key = cols[0].split()[0]
+            cur.execute(f"CREATE TABLE {t} ({', '.join(cols)}) DUPLICATE KEY({key}) "
+                        f"DISTRIBUTED BY HASH({key}) BUCKETS {BUCKETS.get(t, 1)} PROPERTIES('replication_num'='1')")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(tpch.stream_load, hport, t, chunk, f"{t}_{i}")
+                    for t in tpch.SCHEMA for i, chunk in enumerate(tpch.chunks(os.path.join(data, f"{t}.psv")))]
+            for j in jobs:
+                j.result()
+        shutil.rmtree(data)
+        rows = counts(cur, "tpch")
+
+        buckets = max(1, small_tablets // SMALL_PARTITIONS)
+        ranges = ", ".join(f"PARTITION p{i} VALUES LESS THAN ('{(i + 1) * 10}')" for i in range(SMALL_PARTITIONS))
+        cur.execute("CREATE DATABASE small")
+        cur.execute(f"CREATE TABLE small.t (k INT NOT NULL, v INT) DUPLICATE KEY(k) PARTITION BY RANGE(k) ({ranges}) "
+                    f"DISTRIBUTED BY HASH(k) BUCKETS {buckets} PROPERTIES('replication_num'='1')")
+        cur.execute("INSERT INTO small.t VALUES " + ", ".join(f"({i}, {i})" for i in range(SMALL_PARTITIONS * 10)))
+
+        cur.execute(f"CREATE REPOSITORY bench WITH BROKER ON LOCATION 'file://{repo}'")
+        cur.execute("BACKUP SNAPSHOT tpch.s1 TO bench")
+        wait_backup(cur, "tpch")
+        cur.execute("BACKUP SNAPSHOT small.s2 TO bench")
+        wait_backup(cur, "small")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        shutil.rmtree(cluster, ignore_errors=True)
+    return repo, rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sf", default="1")
+    ap.add_argument("--binary", default=None)
+    ap.add_argument("--small-tablets", type=int, default=10_000)
+    args = ap.parse_args()
+
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/starling/target"))
+    binary = args.binary or os.path.join(target, "release", "starling")
+    work = tempfile.mkdtemp(prefix="starling-restore-bench-")
+    try:
+        repo, rows = build_source(binary, work, args.sf, args.small_tablets)
+        proc, conn, _ = tpch.start_cluster(binary, os.path.join(work, "cluster-b"))
+        try:
+            cur = conn.cursor()
+            cur.execute(f"CREATE READ ONLY REPOSITORY bench WITH BROKER ON LOCATION 'file://{repo}'")
+
+            ts = timestamp(cur, "s2")
+            start = time.perf_counter()
+            cur.execute(f"RESTORE SNAPSHOT small.s2 FROM bench PROPERTIES "
+                        f"('backup_timestamp' = '{ts}', 'replication_num' = '1')")
+            wait_restore(cur, "small")
+            small_s = time.perf_counter() - start
+            cur.execute("SELECT COUNT(*) FROM small.t")
+            assert cur.fetchone()[0] == SMALL_PARTITIONS * 10
+            rss = peak_rss_mb(fe_pid(proc.pid))
+            print(f"\nRESTORE of {args.small_tablets} small tablets: {small_s:.2f} s (target < 10 s), "
+                  f"FE peak RSS {rss:.0f} MB (target < 500 MB)")
+
+            snapshot = os.path.join(repo, "__starrocks_repository_bench", "__ss_s1")
+            mb = tree_bytes([snapshot]) / 1e6
+            subprocess.run(["sync"], check=True)
+            copy = os.path.join(work, "cp-baseline")
+            start = time.perf_counter()
+            subprocess.run(["cp", "-r", snapshot, copy], check=True)
+            subprocess.run(["sync"], check=True)
+            cp_s = time.perf_counter() - start
+            shutil.rmtree(copy)
+            subprocess.run(["sync"], check=True)
+
+            ts = timestamp(cur, "s1")
+            results = {}
+            for db, replicas in (("tpch", 1), ("tpch3", 3)):
+                start = time.perf_counter()
+                cur.execute(f"RESTORE SNAPSHOT {db}.s1 FROM bench PROPERTIES "
+                            f"('backup_timestamp' = '{ts}', 'replication_num' = '{replicas}')")
+                wait_restore(cur, db)
+                subprocess.run(["sync"], check=True)
+                results[replicas] = time.perf_counter() - start
+                got = counts(cur, db)
+                assert got == rows, f"{db}: {got} != {rows}"
+            print(f"snapshot of {mb:.0f} MB")
+            print(f"cp -r + sync:          {cp_s:.2f} s ({mb / cp_s:.0f} MB/s)")
+            for replicas, secs in results.items():
+                print(f"RESTORE, {replicas} replica(s): {secs:.2f} s ({mb / secs:.0f} MB/s, "
+                      f"{mb * replicas / secs:.0f} MB/s written)")
+            print(f"ratio restore MB/s / cp MB/s = {cp_s / results[1]:.2f} (replication_num 1, target >= 0.8); "
+                  f"{cp_s / results[3]:.2f} with 3 replicas")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
