@@ -44,7 +44,7 @@ impl TabletStore {
     /// Publishes a transaction's parts as the rowset of `version`. Returns the
     /// tablet's total (rows, bytes) visible at that version.
     pub fn publish(&self, tablet_id: u64, txn_id: u64, version: u64) -> Result<(u64, u64), BeError> {
-        let _guard = self.meta_lock().lock();
+        let _guard = self.meta_lock(tablet_id).lock();
         let dir = self.schema_dir(tablet_id)?;
         let mut meta = self.meta(tablet_id)?.ok_or(BeError::TabletNotFound(tablet_id))?;
         let already = meta

@@ -92,7 +92,7 @@ impl TabletStore {
         }
         sync_dir(&dir)?;
 
-        let _guard = self.meta_lock().lock();
+        let _guard = self.meta_lock(tablet_id).lock();
         let current = self.meta(tablet_id)?.ok_or(BeError::TabletNotFound(tablet_id))?;
         let meta = TabletMeta {
             format_version: TABLET_META_VERSION,

@@ -32,7 +32,7 @@ impl TabletStore {
         tablet_id: u64,
         version: u64,
     ) -> Result<(PathBuf, Vec<String>), BeError> {
-        let _guard = self.meta_lock().lock();
+        let _guard = self.meta_lock(tablet_id).lock();
         let meta = self.meta(tablet_id)?.ok_or(BeError::TabletNotFound(tablet_id))?;
         if meta.version < version {
             return Err(BeError::VersionMissing {

@@ -38,6 +38,9 @@ pub struct RowsetMeta {
     pub bytes: u64,
 }
 
+/// Stripes of the per-tablet meta lock.
+const META_LOCK_STRIPES: u64 = 64;
+
 /// What a BE records about one tablet replica.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TabletMeta {
@@ -65,9 +68,10 @@ pub struct TabletMeta {
 /// The tablets of one storage root.
 pub struct TabletStore {
     root: PathBuf,
-    /// Serialises meta updates (publish, create, drop) so each is a clean
-    /// read-modify-write of `meta.json`.
-    meta_lock: parking_lot::Mutex<()>,
+    /// Serialise meta updates of one tablet (publish, create, drop, move) so
+    /// each is a clean read-modify-write of its `meta.json`; striped by tablet
+    /// id, so updates of different tablets (and their fsyncs) run in parallel.
+    meta_locks: Vec<parking_lot::Mutex<()>>,
 }
 
 impl TabletStore {
@@ -77,7 +81,7 @@ impl TabletStore {
         std::fs::create_dir_all(root.join("trash"))?;
         Ok(Self {
             root,
-            meta_lock: parking_lot::Mutex::new(()),
+            meta_locks: (0..META_LOCK_STRIPES).map(|_| parking_lot::Mutex::new(())).collect(),
         })
     }
 
@@ -118,7 +122,7 @@ impl TabletStore {
     /// Creates an empty replica. Re-creating with the same schema hash is a no-op,
     /// so the FE may retry safely.
     pub fn create(&self, meta: &TabletMeta) -> Result<(), BeError> {
-        let _guard = self.meta_lock.lock();
+        let _guard = self.meta_lock(meta.tablet_id).lock();
         if let Some(existing) = self.meta(meta.tablet_id)? {
             if existing.schema_hash != meta.schema_hash {
                 return Err(BeError::SchemaHashMismatch {
@@ -134,9 +138,9 @@ impl TabletStore {
         self.save_meta_at(&dir, meta)
     }
 
-    /// The lock that serialises meta updates.
-    pub(crate) fn meta_lock(&self) -> &parking_lot::Mutex<()> {
-        &self.meta_lock
+    /// The lock that serialises meta updates of `tablet_id`.
+    pub(crate) fn meta_lock(&self, tablet_id: u64) -> &parking_lot::Mutex<()> {
+        &self.meta_locks[(tablet_id % META_LOCK_STRIPES) as usize]
     }
 
     /// Writes a tablet's meta into its schema directory (caller holds the lock).
@@ -164,7 +168,7 @@ impl TabletStore {
 
     /// Removes a replica: renamed into `trash/` first (atomic), then deleted.
     pub fn drop_tablet(&self, tablet_id: u64) -> Result<bool, BeError> {
-        let _guard = self.meta_lock.lock();
+        let _guard = self.meta_lock(tablet_id).lock();
         let dir = self.tablet_dir(tablet_id);
         if !dir.exists() {
             return Ok(false);

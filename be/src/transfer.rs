@@ -25,14 +25,19 @@ pub struct Transfers {
 }
 
 impl Transfers {
-    /// Pools sized from `be.conf` (0 workers = one per core).
+    /// Pools sized from `be.conf`: 0 upload workers = one per core; 0
+    /// download workers = eight per core, since a restore's small files wait on
+    /// fsync far more than on the CPU.
     pub fn new(config: &conf::BeConfig) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let workers = |n: u32| if n == 0 { cores } else { n as usize };
         Self {
             upload_slots: Arc::new(Semaphore::new(workers(config.upload_worker_count))),
             upload_limit: RateLimiter::new(config.upload_rate_limit_bytes_per_second).map(Arc::new),
-            download_slots: Arc::new(Semaphore::new(workers(config.download_worker_count))),
+            download_slots: Arc::new(Semaphore::new(match config.download_worker_count {
+                0 => cores * 8,
+                n => n as usize,
+            })),
             download_limit: RateLimiter::new(config.download_rate_limit_bytes_per_second).map(Arc::new),
         }
     }

@@ -17,7 +17,7 @@ config_struct! {
         upload_worker_count: u32 = 0u32,
         /// Byte-rate limit of all BACKUP uploads of this BE together (0 = unlimited).
         upload_rate_limit_bytes_per_second: u64 = 0u64,
-        /// Tablets downloaded at once by RESTORE on this BE (0 = one per CPU core).
+        /// Tablets downloaded at once by RESTORE on this BE (0 = eight per CPU core).
         download_worker_count: u32 = 0u32,
         /// Byte-rate limit of all RESTORE downloads of this BE together (0 = unlimited).
         download_rate_limit_bytes_per_second: u64 = 0u64,
