@@ -81,7 +81,9 @@ impl TabletStore {
         std::fs::create_dir_all(root.join("trash"))?;
         Ok(Self {
             root,
-            meta_locks: (0..META_LOCK_STRIPES).map(|_| parking_lot::Mutex::new(())).collect(),
+            meta_locks: (0..META_LOCK_STRIPES)
+                .map(|_| parking_lot::Mutex::new(()))
+                .collect(),
         })
     }
 
