@@ -26,19 +26,25 @@ import tpch  # noqa: E402  (schema, data generation and Stream Load helpers)
 BUCKETS = {"lineitem": 64, "orders": 32, "partsupp": 16, "part": 8, "customer": 8, "supplier": 2}
 
 
-def wait_backup(cur, db, timeout=3600):
+def wait_job(cur, kind, db, timeout=3600):
+    """Polls SHOW BACKUP / SHOW RESTORE (kind) of db until FINISHED; raises on CANCELLED."""
+    state_col, status_col = {"BACKUP": (3, 12), "RESTORE": (4, 16)}[kind]
     deadline = time.time() + timeout
     while True:
-        cur.execute(f"SHOW BACKUP FROM {db}")
+        cur.execute(f"SHOW {kind} FROM {db}")
         row = cur.fetchone()
-        state, status = row[3], row[12]
+        state, status = row[state_col], row[status_col]
         if state == "FINISHED":
             return
         if state == "CANCELLED":
-            raise RuntimeError(f"backup cancelled: {status}")
+            raise RuntimeError(f"{kind.lower()} cancelled: {status}")
         if time.time() > deadline:
-            raise RuntimeError(f"backup still {state} after {timeout} s")
-        time.sleep(0.05)
+            raise RuntimeError(f"{kind.lower()} still {state} after {timeout} s")
+        time.sleep(0.02)
+
+
+def wait_backup(cur, db):
+    wait_job(cur, "BACKUP", db)
 
 
 def tree_bytes(paths):

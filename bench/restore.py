@@ -26,24 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tpch  # noqa: E402  (schema, data generation, Stream Load, cluster start)
-from backup import BUCKETS, tree_bytes, wait_backup  # noqa: E402
+from backup import BUCKETS, tree_bytes, wait_backup, wait_job  # noqa: E402
 
 SMALL_PARTITIONS = 100
 
 
-def wait_restore(cur, db, timeout=3600):
-    deadline = time.time() + timeout
-    while True:
-        cur.execute(f"SHOW RESTORE FROM {db}")
-        row = cur.fetchone()
-        state, status = row[4], row[16]
-        if state == "FINISHED":
-            return
-        if state == "CANCELLED":
-            raise RuntimeError(f"restore cancelled: {status}")
-        if time.time() > deadline:
-            raise RuntimeError(f"restore still {state} after {timeout} s")
-        time.sleep(0.02)
+def wait_restore(cur, db):
+    wait_job(cur, "RESTORE", db)
 
 
 def phases(cur, db):

@@ -211,12 +211,7 @@ async fn create_replicas(b: &Backups, job: &RestoreJob) -> Step {
         return Ok(());
     };
     let tables = planned_tables(b, job);
-    let backends: HashMap<u64, catalog::Backend> = b
-        .catalog
-        .read()
-        .backends()
-        .map(|be| (be.id, be.clone()))
-        .collect();
+    let backends = backends_by_id(b);
     let schemas: HashMap<u64, String> = tables
         .iter()
         .map(|t| (t.id, crate::handler::schema_json(t)))
@@ -450,6 +445,15 @@ fn finish(b: &Backups, job: &mut RestoreJob, stats: &HashMap<u64, (u64, u64)>) -
     Ok(())
 }
 
+/// Every registered backend by id.
+fn backends_by_id(b: &Backups) -> HashMap<u64, catalog::Backend> {
+    b.catalog
+        .read()
+        .backends()
+        .map(|be| (be.id, be.clone()))
+        .collect()
+}
+
 /// Backends holding replicas of the job's tablets.
 fn backends_of(job: &RestoreJob) -> BTreeSet<u64> {
     job.plan
@@ -522,12 +526,7 @@ async fn cancel(b: &Backups, ctl: &Ctl, job: &mut RestoreJob, status: JobStatus)
     });
     match outcome {
         Ok(dropped) => {
-            let backends: HashMap<u64, catalog::Backend> = b
-                .catalog
-                .read()
-                .backends()
-                .map(|be| (be.id, be.clone()))
-                .collect();
+            let backends = backends_by_id(b);
             let replicas = dropped
                 .into_iter()
                 .filter_map(|(be, tablet)| backends.get(&be).map(|be| (be.clone(), tablet)))
