@@ -71,14 +71,20 @@ pub(super) fn task_columns(
     ]
 }
 
+/// The id of database `name`, as SHOW and CANCEL report a missing one.
+pub(super) fn db_id(fe: &Fe, name: &str) -> Result<u64, FeError> {
+    fe.catalog
+        .read()
+        .database(name)
+        .map(|d| d.id)
+        .ok_or_else(|| FeError::unknown_db(name))
+}
+
 /// The databases SHOW BACKUP/RESTORE looks at: the named one or all.
 pub(super) fn db_ids(fe: &Fe, database: Option<&str>) -> Result<Vec<u64>, FeError> {
-    let state = fe.catalog.read();
     match database {
-        Some(name) => Ok(vec![
-            state.database(name).ok_or_else(|| FeError::unknown_db(name))?.id,
-        ]),
-        None => Ok(state.databases().map(|d| d.id).collect()),
+        Some(name) => Ok(vec![db_id(fe, name)?]),
+        None => Ok(fe.catalog.read().databases().map(|d| d.id).collect()),
     }
 }
 
@@ -110,13 +116,8 @@ pub fn show_backup(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> {
 
 /// `CANCEL BACKUP FROM db`: cancels the running backup and waits until it is CANCELLED.
 pub async fn cancel_backup(fe: &Fe, database: &str) -> Result<Output, FeError> {
-    let db = fe
-        .catalog
-        .read()
-        .database(database)
-        .cloned()
-        .ok_or_else(|| FeError::unknown_db(database))?;
-    let Some((job, _)) = fe.backups.last_job(db.id) else {
+    let db_id = db_id(fe, database)?;
+    let Some((job, _)) = fe.backups.last_job(db_id) else {
         return Err(FeError::common("No backup job is currently running"));
     };
     if job.state.is_done() {
@@ -126,7 +127,7 @@ pub async fn cancel_backup(fe: &Fe, database: &str) -> Result<Output, FeError> {
             job.state.name()
         )));
     }
-    let Some(ctl) = fe.backups.running_backup(db.id) else {
+    let Some(ctl) = fe.backups.running_backup(db_id) else {
         return Err(FeError::common("No backup job is currently running"));
     };
     let stopped = ctl

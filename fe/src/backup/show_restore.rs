@@ -3,7 +3,7 @@
 use catalog::{JobStatus, RestoreJob, RestoreState};
 
 use super::Volatile;
-use super::show::{db_ids, task_columns, time};
+use super::show::{db_id, db_ids, task_columns, time};
 use crate::Fe;
 use crate::error::FeError;
 use crate::result::{Output, ResultSet, Value};
@@ -86,15 +86,10 @@ pub fn show_restore(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> 
 
 /// `CANCEL RESTORE FROM db`: cancels the running restore and waits until it is CANCELLED.
 pub async fn cancel_restore(fe: &Fe, database: &str) -> Result<Output, FeError> {
-    let db = fe
-        .catalog
-        .read()
-        .database(database)
-        .cloned()
-        .ok_or_else(|| FeError::unknown_db(database))?;
+    let db_id = db_id(fe, database)?;
     // "job" is missing from StarRocks' text; reproduced as is (spec §4.6).
     let none = || FeError::common("No restore is currently running");
-    let Some((job, _)) = fe.backups.last_restore(db.id) else {
+    let Some((job, _)) = fe.backups.last_restore(db_id) else {
         return Err(none());
     };
     if job.state.is_done() {
@@ -104,7 +99,7 @@ pub async fn cancel_restore(fe: &Fe, database: &str) -> Result<Output, FeError> 
             job.state.name()
         )));
     }
-    let ctl = fe.backups.running_restore(db.id).ok_or_else(none)?;
+    let ctl = fe.backups.running_restore(db_id).ok_or_else(none)?;
     let stopped = ctl
         .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
         .await;
