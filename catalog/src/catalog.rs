@@ -7,10 +7,10 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::CatalogError;
 use crate::keys::{
-    self, CF_BACKENDS, CF_DATABASES, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_TABLES, CF_USERS,
+    self, CF_BACKENDS, CF_DATABASES, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_ROLES, CF_TABLES, CF_USERS,
     CF_VARIABLES,
 };
-use crate::model::{self, Backend, Database, GlobalVariable, Job, LoadLabel, Repository, Table, User};
+use crate::model::{self, Backend, Database, GlobalVariable, Job, LoadLabel, Repository, Role, Table, User};
 use crate::store::{Store, Write};
 
 /// The whole catalog in memory. Read through [`Catalog::read`].
@@ -22,6 +22,7 @@ pub struct State {
     table_by_name: HashMap<(u64, String), u64>,
     backends: BTreeMap<u64, Backend>,
     users: BTreeMap<(String, String), User>,
+    roles: BTreeMap<String, Role>,
     labels: HashMap<(u64, String), LoadLabel>,
     variables: BTreeMap<String, String>,
     repositories: BTreeMap<u64, Repository>,
@@ -76,6 +77,16 @@ impl State {
     /// A user by name and host pattern.
     pub fn user(&self, name: &str, host: &str) -> Option<&User> {
         self.users.get(&(name.to_string(), host.to_string()))
+    }
+
+    /// Every role, by name.
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
+    }
+
+    /// A role by name.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(name)
     }
 
     /// A load label of a database.
@@ -152,6 +163,12 @@ impl State {
             Change::DeleteUser { name, host } => {
                 self.users.remove(&(name, host));
             }
+            Change::PutRole(role) => {
+                self.roles.insert(role.name.clone(), role);
+            }
+            Change::DeleteRole(name) => {
+                self.roles.remove(&name);
+            }
             Change::PutLabel(l) => {
                 self.labels.insert((l.db_id, l.label.clone()), l);
             }
@@ -198,6 +215,10 @@ pub enum Change {
     DeleteRepository(u64),
     /// Record a database's last job (replacing the previous one).
     PutJob(Box<Job>),
+    /// Create or replace a role.
+    PutRole(Role),
+    /// Remove a role.
+    DeleteRole(String),
     /// Remove a user.
     DeleteUser {
         /// User name.
@@ -218,6 +239,8 @@ impl Change {
             Change::DeleteBackend(id) => del(CF_BACKENDS, keys::id_key(*id).to_vec()),
             Change::PutUser(u) => put(CF_USERS, keys::user_key(&u.name, &u.host), u),
             Change::DeleteUser { name, host } => del(CF_USERS, keys::user_key(name, host)),
+            Change::PutRole(r) => put(CF_ROLES, r.name.as_bytes().to_vec(), r),
+            Change::DeleteRole(name) => del(CF_ROLES, name.as_bytes().to_vec()),
             Change::PutLabel(l) => put(CF_LABELS, keys::label_key(l.db_id, &l.label), l),
             Change::PutGlobalVariable(v) => put(CF_VARIABLES, v.name.as_bytes().to_vec(), v),
             Change::PutRepository(r) => put(CF_REPOSITORIES, keys::id_key(r.id).to_vec(), r),
@@ -311,6 +334,10 @@ impl Catalog {
         for (key, value) in store.scan(CF_USERS)? {
             let u: User = model::decode(&keys::describe(CF_USERS, &key), &value)?;
             state.apply(Change::PutUser(u));
+        }
+        for (key, value) in store.scan(CF_ROLES)? {
+            let r: Role = model::decode(&keys::describe(CF_ROLES, &key), &value)?;
+            state.apply(Change::PutRole(r));
         }
         for (key, value) in store.scan(CF_LABELS)? {
             let l: LoadLabel = model::decode(&keys::describe(CF_LABELS, &key), &value)?;

@@ -12,6 +12,8 @@ pub const CF_TABLES: &str = "tables";
 pub const CF_BACKENDS: &str = "backends";
 /// Column family of users.
 pub const CF_USERS: &str = "users";
+/// Column family of roles, keyed by name.
+pub const CF_ROLES: &str = "roles";
 /// Column family of load labels.
 pub const CF_LABELS: &str = "labels";
 /// Column family of global variables.
@@ -29,6 +31,7 @@ pub const ALL_CFS: &[&str] = &[
     CF_TABLES,
     CF_BACKENDS,
     CF_USERS,
+    CF_ROLES,
     CF_LABELS,
     CF_VARIABLES,
     CF_REPOSITORIES,

@@ -10,6 +10,7 @@ mod database;
 mod job;
 mod label;
 mod partition;
+mod privilege;
 mod repository;
 mod restore_job;
 mod table;
@@ -22,6 +23,9 @@ pub use database::Database;
 pub use job::{BackupJob, BackupState, BackupTableRef, Job, JobStatus, TabletSnapshot};
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
+pub use privilege::{
+    ALL_PRIVILEGES, ObjectType, Privilege, PrivilegeGrant, PrivilegeObject, Role, add_grant, remove_grant,
+};
 pub use repository::Repository;
 pub use restore_job::{
     PartitionVersion, PlannedTable, RestoreJob, RestorePlan, RestoreState, RestoreTableRef, RestoreTablet,

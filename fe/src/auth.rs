@@ -11,16 +11,18 @@ use crate::error::FeError;
 /// The built-in administrator.
 pub const ROOT: &str = "root";
 
-/// Creates `root@%` with an empty password on a new catalog.
+/// Creates `root@%` with an empty password on a new catalog, and gives it the
+/// `root` role (as its default role) when it lacks it.
 pub fn ensure_root(catalog: &Catalog) -> Result<(), FeError> {
     catalog.update(|txn| {
-        if txn.state().user(ROOT, "%").is_none() {
-            txn.push(Change::PutUser(User {
-                name: ROOT.into(),
-                host: "%".into(),
-                password_sha1_sha1: String::new(),
-            }));
-        }
+        let mut root = match txn.state().user(ROOT, "%") {
+            Some(u) if u.roles.iter().any(|r| r == ROOT) => return Ok(()),
+            Some(u) => u.clone(),
+            None => User::new(ROOT, "%", String::new()),
+        };
+        root.roles.push(ROOT.into());
+        root.default_roles.push(ROOT.into());
+        txn.push(Change::PutUser(root));
         Ok::<_, FeError>(())
     })
 }

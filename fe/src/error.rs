@@ -51,6 +51,8 @@ pub enum ErrorCode {
     WrongLabelName,
     /// `Table state is not NORMAL: '%s'`
     BadTableState,
+    /// `Access denied; you need (at least one of) the %s privilege(s) on %s%s for this operation. ...`
+    AccessDenied,
 }
 
 impl ErrorCode {
@@ -76,6 +78,7 @@ impl ErrorCode {
             Self::Common => 5064,
             Self::WrongLabelName => 5082,
             Self::BadTableState => 5014,
+            Self::AccessDenied => 5203,
         }
     }
 
@@ -97,7 +100,11 @@ impl ErrorCode {
             Self::TableExists => "42S01",
             Self::BadTable => "42602",
             Self::DupFieldName => "42S21",
-            Self::WrongValueForVar | Self::WrongNameFormat | Self::Common | Self::WrongLabelName => "42000",
+            Self::WrongValueForVar
+            | Self::WrongNameFormat
+            | Self::Common
+            | Self::WrongLabelName
+            | Self::AccessDenied => "42000",
         }
     }
 }

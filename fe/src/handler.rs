@@ -1,7 +1,9 @@
 //! Statement execution: one `match` over the AST, one module per family.
 
+mod account;
 mod alter;
 mod database;
+mod grant;
 mod insert;
 mod like;
 mod query;
@@ -11,15 +13,17 @@ mod system;
 mod table;
 
 use catalog::{Database, Table};
-use parser::ast::{Statement, TableName};
+use parser::ast::{AccountStmt, Statement, TableName};
 
 use crate::error::FeError;
 use crate::result::Output;
 use crate::session::{Session, Warning};
-use crate::{Fe, backup};
+use crate::{Fe, backup, privilege};
 
 pub use database::use_database;
 pub use show::format_time;
+pub(crate) use grant::grant_target;
+pub(crate) use insert::target as insert_target;
 pub(crate) use table::{schema_hash, schema_json};
 
 /// Runs every statement of `sql` in order and returns one outcome per statement
@@ -105,12 +109,19 @@ fn returns_rows(stmt: &Statement) -> bool {
             | S::ShowSnapshot { .. }
             | S::ShowCharset
             | S::ShowCollation { .. }
+    ) || matches!(
+        stmt,
+        S::Account(a) if matches!(
+            a.as_ref(),
+            AccountStmt::ShowGrants { .. } | AccountStmt::ShowUsers | AccountStmt::ShowRoles
+        )
     )
 }
 
-/// Executes one statement.
+/// Executes one statement once the session is authorized to.
 pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<Output, FeError> {
     use Statement as S;
+    let grants = privilege::authorize(fe, session, &stmt)?;
     match stmt {
         S::CreateDatabase {
             if_not_exists,
@@ -123,7 +134,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             force,
         } => database::drop(fe, session, &name, if_exists, force).await,
         S::Use { database } => use_database(fe, session, &database).map(|()| Output::ok()),
-        S::ShowDatabases { filter } => database::show(fe, filter.as_ref()),
+        S::ShowDatabases { filter } => database::show(fe, &grants, filter.as_ref()),
         S::ShowCreateDatabase { name } => database::show_create(fe, &name),
         S::CreateTable(create) => table::create(fe, session, &create).await,
         S::DropTable {
@@ -137,7 +148,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             full,
             database,
             filter,
-        } => show::tables(fe, session, full, database.as_deref(), filter.as_ref()),
+        } => show::tables(fe, session, &grants, full, database.as_deref(), filter.as_ref()),
         S::ShowCreateTable { name } => show::create_table(fe, session, &name),
         S::ShowColumns { full, table, filter } => show::columns(fe, session, &table, full, filter.as_ref()),
         S::Describe { table, all } => show::describe(fe, session, &table, all),
@@ -150,12 +161,12 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::ShowVariables { scope, filter } => set::show_variables(fe, session, scope, filter.as_ref()),
         S::ShowStatus { filter, .. } => set::show_status(fe, filter.as_ref()),
         S::ShowWarnings { errors, limit } => show::warnings(session, errors, limit),
-        S::ShowProcesslist { full } => show::processlist(fe, full),
+        S::ShowProcesslist { full } => show::processlist(fe, session, &grants, full),
         S::ShowEngines => Ok(show::engines()),
         S::ShowTableStatus { database, filter } => {
-            show::table_status(fe, session, database.as_deref(), filter.as_ref())
+            show::table_status(fe, session, &grants, database.as_deref(), filter.as_ref())
         }
-        S::ShowData { table } => show::data(fe, session, table.as_ref()),
+        S::ShowData { table } => show::data(fe, session, &grants, table.as_ref()),
         S::ShowCharset => Ok(show::charsets()),
         S::ShowCollation { filter } => show::collations(filter.as_ref()),
         S::Set(assignments) => set::set(fe, session, assignments),
@@ -174,7 +185,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::ShowRepositories => backup::show_repositories(fe),
         S::Backup(stmt) => backup::backup(fe, session, &stmt).await,
         S::Restore(stmt) => backup::restore(fe, &stmt).await,
-        S::ShowBackup { database } => backup::show_backup(fe, database.as_deref()),
+        S::ShowBackup { database } => backup::show_backup(fe, &grants, database.as_deref()),
         S::ShowRestore { database } => backup::show_restore(fe, database.as_deref()),
         S::CancelBackup { database, .. } => match database {
             Some(db) => backup::cancel_backup(fe, &db).await,
@@ -192,9 +203,10 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             repository,
             force,
         } => backup::drop_snapshot(fe, &name, &repository, force).await,
-        S::Query(text) => query::select(fe, session, &text).await,
-        S::Insert(text) => insert::insert(fe, session, &text).await,
-        S::Delete(text) => insert::delete(fe, session, &text).await,
+        S::Account(a) => account::execute(fe, session, &a),
+        S::Query(text) => query::select(fe, session, &grants, &text).await,
+        S::Insert(text) => insert::insert(fe, session, &grants, &text).await,
+        S::Delete(text) => insert::delete(fe, session, &grants, &text).await,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod error;
 pub mod handler;
 pub mod http;
 pub mod load;
+pub mod privilege;
 pub mod query;
 pub mod result;
 pub mod server;
@@ -146,6 +147,7 @@ pub async fn run(
         .map_err(|e| FeError::Internal(format!("cannot create {}: {e}", meta.display())))?;
     let catalog = Arc::new(Catalog::open(&meta)?);
     auth::ensure_root(&catalog)?;
+    privilege::ensure_builtin_roles(&catalog)?;
     let query_addr: SocketAddr = listeners
         .query
         .local_addr()

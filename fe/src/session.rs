@@ -30,6 +30,8 @@ pub struct Session {
     pub user_host: String,
     /// Client address.
     pub client_host: String,
+    /// Active roles (`SET ROLE`); the default roles at login.
+    pub roles: Vec<String>,
     /// Current database.
     pub database: Option<String>,
     /// Session variable values, seeded from the globals.

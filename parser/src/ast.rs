@@ -4,6 +4,7 @@
 //! keywords, identifiers backquoted when needed, single-quoted strings,
 //! double-quoted `PROPERTIES`) that parses back to the same value.
 
+mod account;
 mod backup;
 mod set;
 mod show;
@@ -16,6 +17,7 @@ use std::fmt;
 
 use crate::lex;
 
+pub use account::{AccountStmt, AuthOption, GrantObject, Grantee, RoleSelection};
 pub use backup::{BackupObject, BackupStmt, ExternalCatalogs, ObjectKeyword, RestoreStmt};
 pub use set::{PasswordValue, SetAssignment, SetScope, SetValue, UserIdent};
 pub use show::{ShowFilter, VarScope};
@@ -236,6 +238,8 @@ pub enum Statement {
         /// `PROPERTIES (...)`.
         properties: Vec<(String, String)>,
     },
+    /// A user, role or privilege statement.
+    Account(Box<AccountStmt>),
     /// `DROP REPOSITORY r`
     DropRepository {
         /// Repository name.
@@ -329,6 +333,133 @@ impl fmt::Display for CancelTarget<'_> {
         }
     }
 }
+
+impl Statement {
+    /// The statement's kind: its variant name, or the account statement's
+    /// ([`AccountStmt::kind`]). [`STATEMENT_KINDS`] lists every kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CreateDatabase { .. } => "CreateDatabase",
+            Self::DropDatabase { .. } => "DropDatabase",
+            Self::Use { .. } => "Use",
+            Self::CreateTable(_) => "CreateTable",
+            Self::DropTable { .. } => "DropTable",
+            Self::TruncateTable { .. } => "TruncateTable",
+            Self::AlterTable { .. } => "AlterTable",
+            Self::ShowDatabases { .. } => "ShowDatabases",
+            Self::ShowTables { .. } => "ShowTables",
+            Self::ShowCreateTable { .. } => "ShowCreateTable",
+            Self::ShowCreateDatabase { .. } => "ShowCreateDatabase",
+            Self::ShowColumns { .. } => "ShowColumns",
+            Self::Describe { .. } => "Describe",
+            Self::ShowPartitions { .. } => "ShowPartitions",
+            Self::ShowTablet { .. } => "ShowTablet",
+            Self::ShowTabletId(_) => "ShowTabletId",
+            Self::ShowBackends => "ShowBackends",
+            Self::ShowFrontends => "ShowFrontends",
+            Self::ShowVariables { .. } => "ShowVariables",
+            Self::ShowStatus { .. } => "ShowStatus",
+            Self::ShowWarnings { .. } => "ShowWarnings",
+            Self::ShowProcesslist { .. } => "ShowProcesslist",
+            Self::ShowEngines => "ShowEngines",
+            Self::ShowTableStatus { .. } => "ShowTableStatus",
+            Self::ShowData { .. } => "ShowData",
+            Self::ShowCharset => "ShowCharset",
+            Self::ShowCollation { .. } => "ShowCollation",
+            Self::AlterSystem(_) => "AlterSystem",
+            Self::Set(_) => "Set",
+            Self::SetNames { .. } => "SetNames",
+            Self::SetPassword { .. } => "SetPassword",
+            Self::Kill { .. } => "Kill",
+            Self::Begin => "Begin",
+            Self::Commit => "Commit",
+            Self::Rollback => "Rollback",
+            Self::Query(_) => "Query",
+            Self::Insert(_) => "Insert",
+            Self::Delete(_) => "Delete",
+            Self::CreateRepository { .. } => "CreateRepository",
+            Self::Account(a) => a.kind(),
+            Self::DropRepository { .. } => "DropRepository",
+            Self::ShowRepositories => "ShowRepositories",
+            Self::Backup(_) => "Backup",
+            Self::Restore(_) => "Restore",
+            Self::ShowBackup { .. } => "ShowBackup",
+            Self::ShowRestore { .. } => "ShowRestore",
+            Self::CancelBackup { .. } => "CancelBackup",
+            Self::CancelRestore { .. } => "CancelRestore",
+            Self::ShowSnapshot { .. } => "ShowSnapshot",
+            Self::DropSnapshot { .. } => "DropSnapshot",
+        }
+    }
+}
+
+/// Every value [`Statement::kind`] can return, for tests that must cover
+/// each kind of statement (the privilege check's test does).
+pub const STATEMENT_KINDS: &[&str] = &[
+    "CreateDatabase",
+    "DropDatabase",
+    "Use",
+    "CreateTable",
+    "DropTable",
+    "TruncateTable",
+    "AlterTable",
+    "ShowDatabases",
+    "ShowTables",
+    "ShowCreateTable",
+    "ShowCreateDatabase",
+    "ShowColumns",
+    "Describe",
+    "ShowPartitions",
+    "ShowTablet",
+    "ShowTabletId",
+    "ShowBackends",
+    "ShowFrontends",
+    "ShowVariables",
+    "ShowStatus",
+    "ShowWarnings",
+    "ShowProcesslist",
+    "ShowEngines",
+    "ShowTableStatus",
+    "ShowData",
+    "ShowCharset",
+    "ShowCollation",
+    "AlterSystem",
+    "Set",
+    "SetNames",
+    "SetPassword",
+    "Kill",
+    "Begin",
+    "Commit",
+    "Rollback",
+    "Query",
+    "Insert",
+    "Delete",
+    "CreateRepository",
+    "DropRepository",
+    "ShowRepositories",
+    "Backup",
+    "Restore",
+    "ShowBackup",
+    "ShowRestore",
+    "CancelBackup",
+    "CancelRestore",
+    "ShowSnapshot",
+    "DropSnapshot",
+    "CreateUser",
+    "AlterUser",
+    "DropUser",
+    "CreateRole",
+    "DropRole",
+    "Grant",
+    "Revoke",
+    "GrantRoles",
+    "RevokeRoles",
+    "ShowGrants",
+    "ShowUsers",
+    "ShowRoles",
+    "SetRole",
+    "SetDefaultRole",
+];
 
 impl fmt::Display for Statement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -502,6 +633,7 @@ impl fmt::Display for Statement {
                 }
                 write!(f, " ON LOCATION {}{}", Str(location), Properties(properties))
             }
+            Statement::Account(a) => write!(f, "{a}"),
             Statement::DropRepository { name } => write!(f, "DROP REPOSITORY {}", Ident(name)),
             Statement::ShowRepositories => f.write_str("SHOW REPOSITORIES"),
             Statement::Backup(b) => write!(f, "{b}"),

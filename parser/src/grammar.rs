@@ -3,6 +3,7 @@
 //! [`parse_statement`] runs the grammar over one statement's text and turns
 //! a failure into a [`ParseError`] positioned in the whole input.
 
+mod account;
 mod backup;
 mod common;
 mod database;
@@ -45,6 +46,7 @@ pub(crate) fn parse_statement(full: &str, base: usize, text: &str) -> Result<Sta
 /// Any statement.
 fn statement(i: &str) -> PResult<'_, Statement> {
     alt((
+        account::statement,
         database::create_database,
         table::create_table,
         database::drop_database,

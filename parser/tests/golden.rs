@@ -84,6 +84,11 @@ fn run_family(family: &str, expect_errors: bool) {
 }
 
 #[test]
+fn account() {
+    run_family("account", false);
+}
+
+#[test]
 fn database() {
     run_family("database", false);
 }

@@ -1,10 +1,11 @@
 //! SHOW BACKUP and CANCEL BACKUP (spec §4.5, §4.6, §5.1).
 
-use catalog::{BackupJob, BackupState, JobStatus};
+use catalog::{BackupJob, BackupState, JobStatus, Privilege, PrivilegeObject};
 
 use super::Volatile;
 use crate::Fe;
 use crate::error::FeError;
+use crate::privilege::Grants;
 use crate::result::{Output, ResultSet, Value};
 
 /// StarRocks prints unset times as the two characters `\N`.
@@ -89,7 +90,9 @@ pub(super) fn db_ids(fe: &Fe, database: Option<&str>) -> Result<Vec<u64>, FeErro
 }
 
 /// `SHOW BACKUP [FROM db]`: each database's last job, when it is a backup.
-pub fn show_backup(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> {
+/// `SHOW BACKUP [FROM db]`. As in StarRocks, a caller lacking `EXPORT` on any
+/// table of any listed job gets an empty result.
+pub fn show_backup(fe: &Fe, grants: &Grants, database: Option<&str>) -> Result<Output, FeError> {
     let mut rs = ResultSet::text_columns(&[
         "JobId",
         "SnapshotName",
@@ -108,6 +111,14 @@ pub fn show_backup(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> {
     ]);
     for db_id in db_ids(fe, database)? {
         if let Some((job, volatile)) = fe.backups.last_job(db_id) {
+            let exportable = job
+                .objects
+                .iter()
+                .all(|o| grants.has(&[Privilege::Export], &PrivilegeObject::table(&job.db_name, &o.table)));
+            if !exportable {
+                rs.rows.clear();
+                break;
+            }
             rs.push(row(&job, &volatile));
         }
     }

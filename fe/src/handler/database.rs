@@ -8,6 +8,7 @@ use crate::Fe;
 use crate::cluster::now_ms;
 use crate::error::{ErrorCode, FeError};
 use crate::result::{Output, ResultSet};
+use crate::privilege::Grants;
 use crate::session::Session;
 
 /// The read-only schema every MySQL client expects (sysbench connects to it).
@@ -132,8 +133,15 @@ pub fn use_database(fe: &Fe, session: &mut Session, name: &str) -> Result<(), Fe
 }
 
 /// `SHOW DATABASES`.
-pub fn show(fe: &Fe, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
-    let mut names: Vec<String> = fe.catalog.read().databases().map(|d| d.name.clone()).collect();
+/// `SHOW DATABASES`: the databases the user has some privilege on or in.
+pub fn show(fe: &Fe, grants: &Grants, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
+    let mut names: Vec<String> = fe
+        .catalog
+        .read()
+        .databases()
+        .filter(|d| grants.any_in_database(&d.name))
+        .map(|d| d.name.clone())
+        .collect();
     names.push(INFORMATION_SCHEMA.to_string());
     names.sort();
     let mut rs = ResultSet::text_columns(&["Database"]);

@@ -9,6 +9,7 @@ use super::resolve_db;
 use crate::Fe;
 use crate::error::FeError;
 use crate::load::{convert, txn};
+use crate::privilege::Grants;
 use crate::query::engine;
 use crate::result::Output;
 use crate::session::Session;
@@ -68,6 +69,35 @@ fn resolve(
     Ok((db, table))
 }
 
+/// The table an `INSERT INTO` or `DELETE FROM` writes, when the text parses.
+pub(crate) fn target(sql: &str) -> Option<parser::ast::TableName> {
+    let (sql, _) = take_label(sql);
+    let name = match parse(&sql).ok()? {
+        Statement::Insert(ins) => match ins.table {
+            ast::TableObject::TableName(name) => name,
+            _ => return None,
+        },
+        Statement::Delete(del) => {
+            let (ast::FromTable::WithFromKeyword(t) | ast::FromTable::WithoutKeyword(t)) = del.from;
+            match &t.first()?.relation {
+                ast::TableFactor::Table { name, .. } => name.clone(),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let mut parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.to_string().trim_matches('`').to_string())
+        .collect();
+    let table = parts.pop()?;
+    Some(parser::ast::TableName {
+        database: parts.pop(),
+        table,
+    })
+}
+
 fn strict_mode_error(filtered: u64, reason: Option<&str>) -> FeError {
     FeError::common(format!(
         "Insert has filtered data in strict mode: {filtered} row(s) filtered. First error: {}",
@@ -86,7 +116,7 @@ fn ok_info(outcome: &txn::LoadOutcome) -> Output {
 }
 
 /// `INSERT INTO t [WITH LABEL l] [(cols)] VALUES ... | SELECT ...`.
-pub async fn insert(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
+pub async fn insert(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
     let (sql, label) = take_label(sql);
     let Statement::Insert(ins) = parse(&sql)? else {
         return Err(FeError::analysis("expected an INSERT statement"));
@@ -121,8 +151,9 @@ pub async fn insert(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeE
         &fe.catalog,
         &fe.cluster,
         session.database.as_deref().or(Some(&db.name)),
+        grants,
     )?;
-    let (schema, batches) = engine::run(&ctx, &source.to_string()).await?;
+    let (schema, batches) = engine::run(&ctx, &source.to_string(), |plan| grants.check_scans(plan, None)).await?;
     if schema.fields().len() != names.len() {
         return Err(FeError::analysis("Column count doesn't match value count"));
     }
@@ -156,7 +187,7 @@ pub async fn insert(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeE
 }
 
 /// `DELETE FROM t WHERE ...` on a PRIMARY KEY table: deletes the matching keys.
-pub async fn delete(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
+pub async fn delete(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
     let Statement::Delete(del) = parse(sql)? else {
         return Err(FeError::analysis("expected a DELETE statement"));
     };
@@ -178,9 +209,12 @@ pub async fn delete(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeE
             "DELETE needs a WHERE clause; use TRUNCATE TABLE to remove every row",
         ));
     };
-    let ctx = engine::session(&fe.catalog, &fe.cluster, Some(&db.name))?;
+    let ctx = engine::session(&fe.catalog, &fe.cluster, Some(&db.name), grants)?;
     let query = format!("SELECT * FROM `{}`.`{}` WHERE {selection}", db.name, table.name);
-    let (_, batches) = engine::run(&ctx, &query).await?;
+    // The table itself is read under its DELETE privilege; other tables in the
+    // WHERE clause need SELECT.
+    let target = (db.name.as_str(), table.name.as_str());
+    let (_, batches) = engine::run(&ctx, &query, |plan| grants.check_scans(plan, Some(target))).await?;
     let mut rows = Vec::with_capacity(batches.len());
     let mut total = 0u64;
     for b in &batches {

@@ -12,6 +12,7 @@ use sqlparser::parser::Parser;
 
 use crate::Fe;
 use crate::error::FeError;
+use crate::privilege::Grants;
 use crate::result::{ColType, Column, Output, ResultSet, Value};
 use crate::session::Session;
 use crate::variables;
@@ -29,19 +30,19 @@ fn parse_query(sql: &str) -> Result<Box<ast::Query>, FeError> {
 
 /// Runs a query: table-less SELECTs (what drivers send, with `@@variables` and
 /// MySQL session functions) here, everything else on DataFusion.
-pub async fn select(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
+pub async fn select(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
     match parse_query(sql) {
         Ok(query) if is_table_less(&query) => match select_without_tables(fe, session, &query) {
-            Err(FeError::Execution { .. }) => run_engine(fe, session, sql).await,
+            Err(FeError::Execution { .. }) => run_engine(fe, session, grants, sql).await,
             other => other,
         },
-        _ => run_engine(fe, session, sql).await,
+        _ => run_engine(fe, session, grants, sql).await,
     }
 }
 
-async fn run_engine(fe: &Fe, session: &Session, sql: &str) -> Result<Output, FeError> {
-    let ctx = crate::query::engine::session(&fe.catalog, &fe.cluster, session.database.as_deref())?;
-    let (schema, batches) = crate::query::engine::run(&ctx, sql).await?;
+async fn run_engine(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
+    let ctx = crate::query::engine::session(&fe.catalog, &fe.cluster, session.database.as_deref(), grants)?;
+    let (schema, batches) = crate::query::engine::run(&ctx, sql, |plan| grants.check_scans(plan, None)).await?;
     crate::query::output::to_result_set(&schema, &batches).map(Output::Rows)
 }
 

@@ -104,14 +104,10 @@ pub fn set_password(
         Some(u) => (u.user, u.host),
         None => (session.user.clone(), session.user_host.clone()),
     };
-    if name != session.user && session.user != auth::ROOT {
-        return Err(FeError::exec(
-            ErrorCode::Common,
-            format!(
-                "Access denied; you need (at least one of) the GRANT privilege(s) on SYSTEM for this operation. Current user: '{}'",
-                session.user
-            ),
-        ));
+    // Other accounts need GRANT on SYSTEM (checked by the authorization step);
+    // root's password is root's alone.
+    if name == auth::ROOT && session.user != auth::ROOT {
+        return Err(FeError::analysis("Can not set password for root user, except root itself"));
     }
     fe.catalog.update(|txn| {
         let Some(mut account) = txn.state().user(&name, &host).cloned() else {

@@ -1,6 +1,6 @@
 //! SHOW statements about tables, sessions and the server.
 
-use catalog::{ColumnDefault, Distribution, Partitioning};
+use catalog::{ColumnDefault, Distribution, Partitioning, Privilege, PrivilegeObject};
 use parser::ast::{ShowFilter, TableName};
 
 use super::database::INFORMATION_SCHEMA;
@@ -9,6 +9,7 @@ use crate::Fe;
 use crate::ddl::show_create;
 use crate::error::FeError;
 use crate::result::{Column, Output, ResultSet, Value};
+use crate::privilege::Grants;
 use crate::session::Session;
 
 /// `yyyy-MM-dd HH:mm:ss` in the FE's local time zone; `NULL` for unset times.
@@ -58,6 +59,7 @@ pub fn format_capacity(bytes: u64) -> String {
 pub fn table_status(
     fe: &Fe,
     session: &Session,
+    grants: &Grants,
     database: Option<&str>,
     filter: Option<&ShowFilter>,
 ) -> Result<Output, FeError> {
@@ -83,7 +85,10 @@ pub fn table_status(
         "Comment",
     ]);
     let state = fe.catalog.read();
-    let mut tables: Vec<_> = state.tables(db.id).collect();
+    let mut tables: Vec<_> = state
+        .tables(db.id)
+        .filter(|t| grants.any_on_table(&db.name, &t.name))
+        .collect();
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     for t in tables {
         let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
@@ -112,7 +117,7 @@ pub fn table_status(
 }
 
 /// `SHOW DATA [FROM [db.]t]`: stored sizes per table, or per index of one table.
-pub fn data(fe: &Fe, session: &Session, table: Option<&TableName>) -> Result<Output, FeError> {
+pub fn data(fe: &Fe, session: &Session, grants: &Grants, table: Option<&TableName>) -> Result<Output, FeError> {
     let replicas_and_size = |t: &catalog::Table| {
         let replicas: u64 = t
             .partitions
@@ -150,7 +155,10 @@ pub fn data(fe: &Fe, session: &Session, table: Option<&TableName>) -> Result<Out
     let db = resolve_db(fe, session, None)?;
     let mut rs = ResultSet::text_columns(&["TableName", "Size", "ReplicaCount"]);
     let state = fe.catalog.read();
-    let mut tables: Vec<_> = state.tables(db.id).collect();
+    let mut tables: Vec<_> = state
+        .tables(db.id)
+        .filter(|t| grants.any_on_table(&db.name, &t.name))
+        .collect();
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     let (mut total_size, mut total_replicas) = (0, 0);
     for t in tables {
@@ -183,6 +191,7 @@ pub fn data(fe: &Fe, session: &Session, table: Option<&TableName>) -> Result<Out
 pub fn tables(
     fe: &Fe,
     session: &Session,
+    grants: &Grants,
     full: bool,
     database: Option<&str>,
     filter: Option<&ShowFilter>,
@@ -207,7 +216,13 @@ pub fn tables(
         }
     } else {
         let db = resolve_db(fe, session, Some(&db_name))?;
-        let mut names: Vec<String> = fe.catalog.read().tables(db.id).map(|t| t.name.clone()).collect();
+        let mut names: Vec<String> = fe
+            .catalog
+            .read()
+            .tables(db.id)
+            .filter(|t| grants.any_on_table(&db.name, &t.name))
+            .map(|t| t.name.clone())
+            .collect();
         names.sort();
         for n in names {
             let mut row: Vec<Value> = vec![n.into()];
@@ -555,8 +570,9 @@ pub fn warnings(session: &Session, errors: bool, limit: Option<u64>) -> Result<O
     Ok(Output::Rows(rs))
 }
 
-/// `SHOW [FULL] PROCESSLIST`.
-pub fn processlist(fe: &Fe, full: bool) -> Result<Output, FeError> {
+/// `SHOW [FULL] PROCESSLIST`: other users' connections only with `OPERATE`.
+pub fn processlist(fe: &Fe, session: &Session, grants: &Grants, full: bool) -> Result<Output, FeError> {
+    let sees_all = grants.has(&[Privilege::Operate], &PrivilegeObject::System);
     let mut rs = ResultSet::text_columns(&[
         "ServerName",
         "Id",
@@ -577,6 +593,9 @@ pub fn processlist(fe: &Fe, full: bool) -> Result<Output, FeError> {
     let server = format!("{}_{}", fe.config.listen_host, fe.ports.query);
     let now = chrono::Utc::now().timestamp();
     for c in fe.connections.list() {
+        if !sees_all && c.user != session.user {
+            continue;
+        }
         let info: String = if full {
             c.info.clone()
         } else {

@@ -13,14 +13,16 @@ use serde_json::json;
 
 use crate::error::FeError;
 use crate::load::{convert, parse, txn};
+use crate::privilege::{Grants, Need};
+use catalog::Privilege;
 use crate::{Fe, auth};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
-/// The user of a valid `Authorization: Basic` header.
-fn authenticate(fe: &Fe, headers: &HeaderMap) -> Option<String> {
+/// The account of a valid `Authorization: Basic` header.
+fn authenticate(fe: &Fe, headers: &HeaderMap) -> Option<catalog::User> {
     let value = header(headers, "authorization")?;
     let encoded = value
         .strip_prefix("Basic ")
@@ -31,7 +33,7 @@ fn authenticate(fe: &Fe, headers: &HeaderMap) -> Option<String> {
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':').unwrap_or((&text, ""));
     let account = auth::find_user(&fe.catalog, user, "%")?;
-    (auth::stored_form(password) == account.password_sha1_sha1).then(|| user.to_string())
+    (auth::stored_form(password) == account.password_sha1_sha1).then_some(account)
 }
 
 /// A response for a load that did not run: `status` is StarRocks' `Status`.
@@ -61,14 +63,14 @@ pub(super) async fn handle(
     body: Bytes,
 ) -> (StatusCode, Json<serde_json::Value>) {
     let started = Instant::now();
-    if authenticate(&fe, &headers).is_none() {
+    let Some(account) = authenticate(&fe, &headers) else {
         return (
             StatusCode::UNAUTHORIZED,
             Json(
                 json!({"Status": "Fail", "Message": "Access denied: no valid Basic authorization, or wrong user or password"}),
             ),
         );
-    }
+    };
     let label = header(&headers, "label").map(str::to_string).unwrap_or_else(|| {
         format!(
             "stream_load_{}_{:08x}",
@@ -84,6 +86,11 @@ pub(super) async fn handle(
         let Some(table) = state.table(db.id, &table_name).cloned() else {
             return fail(&label, format!("Unknown table '{db_name}.{table_name}'"), started);
         };
+        // Stream Load needs INSERT on the table, under the user's default roles.
+        let grants = Grants::of_user(&state, &account, &account.default_roles);
+        if let Err(e) = grants.check(&Need::table(Privilege::Insert, &db.name, &table.name)) {
+            return fail(&label, e.to_string(), started);
+        }
         if state.label(db.id, &label).is_some() {
             let mut body = not_loaded(
                 &label,

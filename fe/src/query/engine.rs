@@ -9,11 +9,13 @@ use catalog::{Catalog, TableState};
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::provider::{Endpoints, OlapTableProvider, ReplicaEndpoint};
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, FeError};
+use crate::privilege::Grants;
 
 /// The name StarRocks gives its internal catalog.
 pub const DEFAULT_CATALOG: &str = "default_catalog";
@@ -23,6 +25,7 @@ pub const DEFAULT_CATALOG: &str = "default_catalog";
 struct StarlingCatalog {
     catalog: Arc<Catalog>,
     endpoints: Arc<Endpoints>,
+    grants: Arc<Grants>,
 }
 
 impl CatalogProvider for StarlingCatalog {
@@ -36,6 +39,7 @@ impl CatalogProvider for StarlingCatalog {
         if name.eq_ignore_ascii_case(super::information_schema::NAME) {
             return Some(Arc::new(super::information_schema::InformationSchema {
                 catalog: Arc::clone(&self.catalog),
+                grants: Arc::clone(&self.grants),
             }));
         }
         let state = self.catalog.read();
@@ -121,11 +125,13 @@ fn endpoints(catalog: &Catalog, cluster: &Cluster) -> Result<Endpoints, FeError>
     Ok(map)
 }
 
-/// A DataFusion session for one statement, with `database` as default schema.
+/// A DataFusion session for one statement, with `database` as default schema;
+/// `information_schema` shows what `grants` may see.
 pub fn session(
     catalog: &Arc<Catalog>,
     cluster: &Cluster,
     database: Option<&str>,
+    grants: &Grants,
 ) -> Result<SessionContext, FeError> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DEFAULT_CATALOG, database.unwrap_or("information_schema"))
@@ -142,6 +148,7 @@ pub fn session(
         Arc::new(StarlingCatalog {
             catalog: Arc::clone(catalog),
             endpoints: Arc::new(endpoints(catalog, cluster)?),
+            grants: Arc::new(grants.clone()),
         }),
     );
     Ok(ctx)
@@ -183,12 +190,18 @@ fn unknown_table(msg: &str) -> Option<String> {
     Some(name.to_string())
 }
 
-/// Runs a query and collects its result.
-pub async fn run(ctx: &SessionContext, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), FeError> {
+/// Plans a query, lets `authorize` inspect the plan, then runs it and collects
+/// the result.
+pub async fn run(
+    ctx: &SessionContext,
+    sql: &str,
+    authorize: impl FnOnce(&LogicalPlan) -> Result<(), FeError>,
+) -> Result<(SchemaRef, Vec<RecordBatch>), FeError> {
     let df = ctx
         .sql(&super::mysql_compat::rewrite(sql))
         .await
         .map_err(df_error)?;
+    authorize(df.logical_plan())?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(df_error)?;
     Ok((schema, batches))

@@ -13,6 +13,7 @@ use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::error::Result as DfResult;
 
 use super::engine::DEFAULT_CATALOG;
+use crate::privilege::Grants;
 
 /// The schema's name.
 pub const NAME: &str = "information_schema";
@@ -117,9 +118,15 @@ fn type_facts(ty: &ColumnType) -> (&'static str, Option<i64>, Option<i64>, Optio
     }
 }
 
-fn build(catalog: &Catalog, name: &str) -> DfResult<Option<(SchemaRef, RecordBatch)>> {
+fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(SchemaRef, RecordBatch)>> {
     let state = catalog.read();
-    let mut dbs: Vec<_> = state.databases().cloned().collect();
+    // Only what the user may see: databases it has a privilege on or in, and
+    // tables it has a privilege on.
+    let mut dbs: Vec<_> = state
+        .databases()
+        .filter(|d| grants.any_in_database(&d.name))
+        .cloned()
+        .collect();
     dbs.sort_by(|a, b| a.name.cmp(&b.name));
     let out = match name {
         "schemata" => {
@@ -188,7 +195,10 @@ fn build(catalog: &Catalog, name: &str) -> DfResult<Option<(SchemaRef, RecordBat
                 ]);
             }
             for db in &dbs {
-                let mut tables: Vec<_> = state.tables(db.id).collect();
+                let mut tables: Vec<_> = state
+                    .tables(db.id)
+                    .filter(|t| grants.any_on_table(&db.name, &t.name))
+                    .collect();
                 tables.sort_by(|a, b| a.name.cmp(&b.name));
                 for t in tables {
                     let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
@@ -250,7 +260,10 @@ fn build(catalog: &Catalog, name: &str) -> DfResult<Option<(SchemaRef, RecordBat
                 ("SRS_ID", I),
             ]);
             for db in &dbs {
-                let mut tables: Vec<_> = state.tables(db.id).collect();
+                let mut tables: Vec<_> = state
+                    .tables(db.id)
+                    .filter(|t| grants.any_on_table(&db.name, &t.name))
+                    .collect();
                 tables.sort_by(|a, b| a.name.cmp(&b.name));
                 for t in tables {
                     for (i, c) in t.columns.iter().enumerate() {
@@ -327,6 +340,8 @@ fn build(catalog: &Catalog, name: &str) -> DfResult<Option<(SchemaRef, RecordBat
 pub struct InformationSchema {
     /// The catalog the tables describe.
     pub catalog: Arc<Catalog>,
+    /// The privileges of the session that reads them.
+    pub grants: Arc<Grants>,
 }
 
 #[async_trait]
@@ -336,7 +351,7 @@ impl SchemaProvider for InformationSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        let Some((schema, batch)) = build(&self.catalog, &name.to_ascii_lowercase())? else {
+        let Some((schema, batch)) = build(&self.catalog, &self.grants, &name.to_ascii_lowercase())? else {
             return Ok(None);
         };
         // DataFusion folds unquoted names to lower case; expose both spellings.

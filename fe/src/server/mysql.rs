@@ -47,7 +47,7 @@ pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Out
             let autocommit = shim.autocommit_flag();
             let (read, write) = stream.into_split();
             let reader = wire::OnePacketReader::new(read);
-            let writer = wire::ServerWriter::new(write, autocommit);
+            let writer = wire::ServerWriter::new(write, autocommit, shim.login_denial());
             if let Err(e) = AsyncMysqlIntermediary::run_on(shim, reader, writer).await {
                 tracing::debug!(connection = id, error = %e, "connection closed with error");
             }

@@ -13,7 +13,7 @@ use opensrv_mysql::{
 use parking_lot::Mutex;
 use tokio::io::AsyncWrite;
 
-use super::wire::encode_error;
+use super::wire::{self, encode_error};
 use crate::error::FeError;
 use crate::handler;
 use crate::result::{ColType, Output, Value};
@@ -34,6 +34,8 @@ pub struct Shim {
     columns: Vec<Vec<Column>>,
     /// The session's autocommit, shared with the writer that fixes status flags.
     autocommit: Arc<AtomicBool>,
+    /// Text of a refused login, for the writer that sends it.
+    login_denial: wire::LoginDenial,
 }
 
 impl Shim {
@@ -67,7 +69,13 @@ impl Shim {
             info,
             columns: Vec::new(),
             autocommit: Arc::new(AtomicBool::new(true)),
+            login_denial: wire::LoginDenial::default(),
         }
+    }
+
+    /// The slot the packet writer reads a refused login's message from.
+    pub fn login_denial(&self) -> wire::LoginDenial {
+        Arc::clone(&self.login_denial)
     }
 
     /// The flag the packet writer reads to set `SERVER_STATUS_AUTOCOMMIT`.
@@ -92,10 +100,12 @@ impl Shim {
         let info = &self.info;
         self.session.get_or_insert_with(|| {
             info.lock().user = user.clone();
+            let roles = crate::privilege::default_roles(&fe.catalog.read(), &user, &user_host);
             Session {
                 id,
                 user,
                 user_host,
+                roles,
                 client_host: client_host.clone(),
                 database: None,
                 vars: fe.globals.snapshot(),
@@ -191,13 +201,20 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
 
     async fn authenticate(&self, _auth_plugin: &str, username: &[u8], salt: &[u8], auth_data: &[u8]) -> bool {
         let name = String::from_utf8_lossy(username).to_string();
+        let deny = |reason: &str| {
+            tracing::info!(user = %name, host = %self.client_host, "login failed: {reason}");
+            *self.login_denial.lock() = Some(format!(
+                "Access denied for user '{name}'@'{}' (using password: {})",
+                self.client_host,
+                if auth_data.is_empty() { "NO" } else { "YES" }
+            ));
+            false
+        };
         let Some(user) = auth::find_user(&self.fe.catalog, &name, &self.client_host) else {
-            tracing::info!(user = %name, host = %self.client_host, "login failed: unknown user");
-            return false;
+            return deny("unknown user");
         };
         if !auth::verify(&user.password_sha1_sha1, salt, auth_data) {
-            tracing::info!(user = %name, host = %self.client_host, "login failed: wrong password");
-            return false;
+            return deny("wrong password");
         }
         *self.login.lock() = Some((user.name, user.host));
         true
@@ -236,7 +253,12 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         if database.is_empty() {
             return writer.ok().await;
         }
-        match handler::use_database(&fe, session, database) {
+        let stmt = parser::ast::Statement::Use {
+            database: database.to_string(),
+        };
+        let used = crate::privilege::authorize(&fe, session, &stmt)
+            .and_then(|_| handler::use_database(&fe, session, database));
+        match used {
             Ok(()) => writer.ok().await,
             Err(e) => writer.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await,
         }

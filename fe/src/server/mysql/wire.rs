@@ -10,7 +10,9 @@
 //!   error codes, so handlers put StarRocks' errno and SQLSTATE in a marker at the
 //!   start of the message ([`encode_error`]) and this writer moves them into the
 //!   packet's code and state fields. It also fixes the status flags opensrv
-//!   leaves at zero (see [`super::status`]).
+//!   leaves at zero (see [`super::status`]). A failed login, which opensrv
+//!   always sends as 1698 with its own text, becomes MySQL's 1045 / 28000 with
+//!   the text the shim left in the [`LoginDenial`] slot.
 
 use std::io;
 use std::pin::Pin;
@@ -18,6 +20,8 @@ use std::task::{Context, Poll, ready};
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+
+use parking_lot::Mutex;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -162,11 +166,19 @@ pub fn encode_error(errno: u16, sqlstate: &str, message: &str) -> Vec<u8> {
     out
 }
 
+/// The message for a refused login, set by the shim before opensrv writes its
+/// 1698 ERR packet.
+pub type LoginDenial = Arc<Mutex<Option<String>>>;
+
+/// opensrv's errno for every failed login (`ER_ACCESS_DENIED_NO_PASSWORD_ERROR`).
+const OPENSRV_LOGIN_ERRNO: u16 = 1698;
+
 /// Rewrites marked ERR packets and fixes status flags on their way to the
 /// client; everything else passes through unchanged.
 pub struct ServerWriter<W> {
     inner: W,
     status: StatusTracker,
+    login_denial: LoginDenial,
     /// Bytes written by opensrv, not yet split into packets.
     pending: Vec<u8>,
     /// Whole (possibly rewritten) packets waiting to reach `inner`.
@@ -182,10 +194,11 @@ const HIGH_WATER: usize = 1 << 20;
 impl<W> ServerWriter<W> {
     /// Wraps the write half of a client connection; `autocommit` is the
     /// session's current autocommit setting.
-    pub fn new(inner: W, autocommit: Arc<AtomicBool>) -> Self {
+    pub fn new(inner: W, autocommit: Arc<AtomicBool>, login_denial: LoginDenial) -> Self {
         Self {
             inner,
             status: StatusTracker::new(autocommit),
+            login_denial,
             pending: Vec::new(),
             out: Vec::new(),
             out_pos: 0,
@@ -206,7 +219,12 @@ impl<W> ServerWriter<W> {
             let seq = packet[3];
             self.status.observe(seq, &mut packet[HEADER..], self.continuation);
             let packet = &self.pending[start..start + HEADER + len];
-            match (!self.continuation).then(|| rewrite_err(packet)).flatten() {
+            let rewritten = if self.continuation {
+                None
+            } else {
+                rewrite_err(packet).or_else(|| self.rewrite_login_denial(packet))
+            };
+            match rewritten {
                 Some(rewritten) => self.out.extend_from_slice(&rewritten),
                 None => self.out.extend_from_slice(packet),
             }
@@ -215,6 +233,31 @@ impl<W> ServerWriter<W> {
         }
         self.pending.drain(..start);
     }
+
+    /// opensrv's failed-login packet, re-sent as 1045 with the shim's text.
+    fn rewrite_login_denial(&self, packet: &[u8]) -> Option<Vec<u8>> {
+        let body = &packet[HEADER..];
+        if body.len() < 3 || body[0] != 0xFF || u16::from_le_bytes([body[1], body[2]]) != OPENSRV_LOGIN_ERRNO {
+            return None;
+        }
+        let message = self.login_denial.lock().take()?;
+        Some(err_packet(packet[3], 1045, b"28000", message.as_bytes()))
+    }
+}
+
+/// One ERR packet with sequence id `seq`.
+fn err_packet(seq: u8, errno: u16, state: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(9 + message.len());
+    body.push(0xFF);
+    body.extend_from_slice(&errno.to_le_bytes());
+    body.push(b'#');
+    body.extend_from_slice(state);
+    body.extend_from_slice(message);
+    let len = body.len();
+    let mut out = Vec::with_capacity(HEADER + len);
+    out.extend_from_slice(&[len as u8, (len >> 8) as u8, (len >> 16) as u8, seq]);
+    out.extend_from_slice(&body);
+    out
 }
 
 /// Returns the rewritten packet if `packet` is an ERR packet with our marker.
@@ -227,18 +270,7 @@ fn rewrite_err(packet: &[u8]) -> Option<Vec<u8>> {
     let marker = &body[9..20];
     let errno: u16 = std::str::from_utf8(&marker[1..6]).ok()?.parse().ok()?;
     let state = &marker[6..11];
-    let message = &body[20..];
-    let mut new_body = Vec::with_capacity(9 + message.len());
-    new_body.push(0xFF);
-    new_body.extend_from_slice(&errno.to_le_bytes());
-    new_body.push(b'#');
-    new_body.extend_from_slice(state);
-    new_body.extend_from_slice(message);
-    let len = new_body.len();
-    let mut out = Vec::with_capacity(HEADER + len);
-    out.extend_from_slice(&[len as u8, (len >> 8) as u8, (len >> 16) as u8, packet[3]]);
-    out.extend_from_slice(&new_body);
-    Some(out)
+    Some(err_packet(packet[3], errno, state, &body[20..]))
 }
 
 impl<W: AsyncWrite + Unpin> ServerWriter<W> {
@@ -354,7 +386,7 @@ mod tests {
         msg.extend(encode_error(5501, "3F000", "Unknown database 'x'"));
         let mut sink = Vec::new();
         {
-            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)));
+            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)), LoginDenial::default());
             let ok = packet(1, b"\x00\x00\x00\x02\x00\x00\x00");
             // Write in awkward pieces to exercise packet reassembly.
             let mut all = ok.clone();
@@ -374,13 +406,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn failed_login_becomes_1045_with_the_shims_text() {
+        let mut body = vec![0xFF];
+        body.extend_from_slice(&OPENSRV_LOGIN_ERRNO.to_le_bytes());
+        body.extend_from_slice(b"#28000Authenticate failed, user: \"u\"");
+        let denial = LoginDenial::default();
+        *denial.lock() = Some("Access denied for user 'u'@'10.0.0.1' (using password: YES)".into());
+        let mut sink = Vec::new();
+        {
+            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)), Arc::clone(&denial));
+            w.write_all(&packet(2, &body)).await.unwrap();
+            w.flush().await.unwrap();
+        }
+        let mut expected = vec![0xFF];
+        expected.extend_from_slice(&1045u16.to_le_bytes());
+        expected.extend_from_slice(b"#28000Access denied for user 'u'@'10.0.0.1' (using password: YES)");
+        assert_eq!(sink, packet(2, &expected));
+        assert!(denial.lock().is_none(), "the message is used once");
+    }
+
+    #[tokio::test]
     async fn unmarked_err_packets_pass_unchanged() {
         let mut body = vec![0xFF, 0x51, 0x04, b'#'];
         body.extend_from_slice(b"HY000plain message");
         let p = packet(3, &body);
         let mut sink = Vec::new();
         {
-            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)));
+            let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)), LoginDenial::default());
             w.write_all(&p).await.unwrap();
             w.flush().await.unwrap();
         }

@@ -1,0 +1,97 @@
+CREATE USER 'jack'@'%' IDENTIFIED BY '12345'
+----
+create user if not exists backup_op identified by 'pw' default role db_admin, r1
+----
+CREATE USER u1@'192.168.1.1' IDENTIFIED BY PASSWORD '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'
+----
+CREATE USER u2 IDENTIFIED WITH mysql_native_password BY 'secret'
+----
+CREATE USER u3 IDENTIFIED WITH mysql_native_password AS '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'
+----
+CREATE USER u4
+----
+ALTER USER 'jack' IDENTIFIED BY 'new'
+----
+ALTER USER IF EXISTS jack DEFAULT ROLE ALL
+----
+ALTER USER jack DEFAULT ROLE NONE
+----
+DROP USER 'jack'@'%'
+----
+DROP USER IF EXISTS jack
+----
+CREATE ROLE r1
+----
+CREATE ROLE IF NOT EXISTS r1, `r-2` COMMENT 'backup operators'
+----
+DROP ROLE IF EXISTS r1, r2
+----
+GRANT SELECT ON TABLE db1.t1 TO USER 'jack'@'%'
+----
+grant select, insert, create table on database db1 to role r1 with grant option
+----
+GRANT REPOSITORY ON SYSTEM TO jack
+----
+GRANT CREATE DATABASE ON CATALOG default_catalog TO ROLE backup
+----
+GRANT ALL PRIVILEGES ON ALL TABLES IN DATABASE db1 TO ROLE r1
+----
+GRANT EXPORT ON ALL TABLES IN ALL DATABASES TO USER u1
+----
+GRANT DROP ON ALL DATABASES TO u1
+----
+GRANT SELECT ON TABLE t1, db2.t2 TO u1
+----
+GRANT SELECT ON db1.* TO u1
+----
+GRANT ALL ON *.* TO u1
+----
+GRANT SELECT ON db1.t1 TO u1
+----
+GRANT r1, db_admin TO USER jack
+----
+GRANT r1 TO ROLE r2
+----
+REVOKE SELECT ON TABLE db1.t1 FROM USER 'jack'@'%'
+----
+REVOKE r1 FROM jack
+----
+REVOKE REPOSITORY ON SYSTEM FROM ROLE r1
+----
+SHOW GRANTS
+----
+SHOW GRANTS FOR 'jack'@'%'
+----
+SHOW GRANTS FOR ROLE r1
+----
+SHOW ALL GRANTS
+----
+SHOW USERS
+----
+SHOW ROLES
+----
+SET ROLE DEFAULT
+----
+SET ROLE NONE
+----
+SET ROLE ALL
+----
+SET ROLE ALL EXCEPT r1, r2
+----
+SET ROLE r1, 'r2'
+----
+SET DEFAULT ROLE r1, r2 TO jack
+----
+SET DEFAULT ROLE ALL TO 'jack'@'%'
+----
+-- error
+GRANT SELECT ON TO u1
+----
+-- error
+CREATE USER
+----
+-- error
+GRANT SELECT ON TABLE db1.t1
+----
+-- error
+SET DEFAULT ROLE r1
