@@ -44,6 +44,7 @@ slt_tests! {
     slt_information_schema => "information_schema.slt",
     slt_backup => "backup.slt",
     slt_restore => "restore.slt",
+    slt_privileges => "privileges.slt",
 }
 
 async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {

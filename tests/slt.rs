@@ -1,5 +1,9 @@
 //! sqllogictest over one `mysql_async` connection per session (not a pool, so
 //! `USE` and `SET` persist between records).
+//!
+//! One harness directive is not SQL: `login <user> [<password>]` replaces the
+//! current connection (the default one or a `connection` record's) by a new
+//! login as that user; a refused login fails the record like a statement error.
 
 use std::fmt;
 use std::path::Path;
@@ -33,6 +37,23 @@ impl From<mysql_async::Error> for SltError {
 
 pub struct MysqlDb {
     conn: mysql_async::Conn,
+    /// How the cluster was reached, for `login`.
+    opts: mysql_async::Opts,
+}
+
+impl MysqlDb {
+    /// `login <user> [<password>]`: reconnects as another user.
+    async fn login(&mut self, args: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let mut words = args.split_whitespace();
+        let user = words.next().ok_or_else(|| SltError("login needs a user".into()))?;
+        let password = words.next().unwrap_or("");
+        let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(self.opts.clone())
+            .user(Some(user))
+            .pass(Some(password))
+            .into();
+        self.conn = mysql_async::Conn::new(opts).await?;
+        Ok(DBOutput::StatementComplete(0))
+    }
 }
 
 fn cell(v: &mysql_async::Value) -> String {
@@ -56,6 +77,9 @@ impl sqllogictest::AsyncDB for MysqlDb {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        if let Some(args) = sql.trim().strip_prefix("login ") {
+            return self.login(args).await;
+        }
         let mut result = self.conn.query_iter(sql).await?;
         let mut columns = result.columns();
         let mut rows: Vec<mysql_async::Row> = result.collect().await?;
@@ -98,8 +122,8 @@ pub async fn run_file(opts: mysql_async::Opts, path: &Path) {
     let mut runner = sqllogictest::Runner::new(move || {
         let opts = opts.clone();
         async move {
-            let conn = mysql_async::Conn::new(opts).await?;
-            Ok::<_, SltError>(MysqlDb { conn })
+            let conn = mysql_async::Conn::new(opts.clone()).await?;
+            Ok::<_, SltError>(MysqlDb { conn, opts })
         }
     });
     if let Err(e) = runner.run_file_async(path).await {
