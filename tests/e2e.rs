@@ -5,6 +5,7 @@
 
 mod backup;
 mod harness;
+mod privileges;
 mod restore;
 mod slt;
 
@@ -549,7 +550,7 @@ async fn mariadb_cli_interactive_session() {
 }
 
 /// `curl` a Stream Load; returns (HTTP status, JSON body).
-fn stream_load(
+pub(crate) fn stream_load(
     cluster: &TestCluster,
     path: &str,
     headers: &[&str],

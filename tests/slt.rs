@@ -45,7 +45,9 @@ impl MysqlDb {
     /// `login <user> [<password>]`: reconnects as another user.
     async fn login(&mut self, args: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
         let mut words = args.split_whitespace();
-        let user = words.next().ok_or_else(|| SltError("login needs a user".into()))?;
+        let user = words
+            .next()
+            .ok_or_else(|| SltError("login needs a user".into()))?;
         let password = words.next().unwrap_or("");
         let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(self.opts.clone())
             .user(Some(user))

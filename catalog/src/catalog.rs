@@ -7,8 +7,8 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::CatalogError;
 use crate::keys::{
-    self, CF_BACKENDS, CF_DATABASES, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_ROLES, CF_TABLES, CF_USERS,
-    CF_VARIABLES,
+    self, CF_BACKENDS, CF_DATABASES, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_ROLES, CF_TABLES,
+    CF_USERS, CF_VARIABLES,
 };
 use crate::model::{self, Backend, Database, GlobalVariable, Job, LoadLabel, Repository, Role, Table, User};
 use crate::store::{Store, Write};

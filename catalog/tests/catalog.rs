@@ -3,7 +3,8 @@
 
 use catalog::{
     Backend, BackupState, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job, KeyPart,
-    LoadLabel, PartitionKey, PartitionRange, Repository, RestoreState, Table, User,
+    LoadLabel, PartitionKey, PartitionRange, Privilege, PrivilegeObject, Repository, RestoreState, Role,
+    Table, User,
 };
 
 fn db(id: u64, name: &str) -> Database {
@@ -60,6 +61,54 @@ fn failed_update_writes_nothing() {
 }
 
 #[test]
+fn roles_and_grants_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let catalog = Catalog::open(dir.path()).unwrap();
+        let mut user = User::new("u", "%", String::new());
+        user.roles.push("r".into());
+        catalog::add_grant(
+            &mut user.grants,
+            &PrivilegeObject::System,
+            &[Privilege::Repository],
+            false,
+        );
+        catalog
+            .update(|txn| {
+                txn.push(Change::PutRole(Role {
+                    name: "r".into(),
+                    builtin: false,
+                    comment: String::new(),
+                    grants: Vec::new(),
+                    roles: Vec::new(),
+                }));
+                txn.push(Change::PutRole(Role {
+                    name: "gone".into(),
+                    builtin: false,
+                    comment: String::new(),
+                    grants: Vec::new(),
+                    roles: Vec::new(),
+                }));
+                txn.push(Change::PutUser(user));
+                Ok::<_, CatalogError>(())
+            })
+            .unwrap();
+        catalog
+            .update(|txn| {
+                txn.push(Change::DeleteRole("gone".into()));
+                Ok::<_, CatalogError>(())
+            })
+            .unwrap();
+    }
+    let catalog = Catalog::open(dir.path()).unwrap();
+    let state = catalog.read();
+    assert!(state.role("r").is_some() && state.role("gone").is_none());
+    let u = state.user("u", "%").unwrap();
+    assert_eq!(u.roles, vec!["r".to_string()]);
+    assert!(u.grants[0].privileges.contains(&Privilege::Repository));
+}
+
+#[test]
 fn cluster_id_is_stable() {
     let dir = tempfile::tempdir().unwrap();
     let id = Catalog::open(dir.path()).unwrap().read().cluster_id();
@@ -79,6 +128,39 @@ fn version_one_records_still_decode() {
     assert_eq!(be.address(), "127.0.0.1:9060");
     let u: User = catalog::model::decode("user", &bytes("user")).unwrap();
     assert_eq!(u.host, "%");
+    // Accounts written before roles and grants existed have none.
+    assert!(u.roles.is_empty() && u.default_roles.is_empty() && u.grants.is_empty());
+    let u: User = catalog::model::decode("user", &bytes("user_with_grants")).unwrap();
+    assert_eq!(
+        (u.roles.as_slice(), u.grants.len()),
+        (["ops".to_string()].as_slice(), 2)
+    );
+    assert!(
+        u.grants[0]
+            .object
+            .covers(&PrivilegeObject::table("sales", "orders"))
+    );
+    assert!(u.grants[0].privileges.contains(&Privilege::Export));
+    assert!(u.grants[1].grant_option && u.grants[1].object == PrivilegeObject::System);
+    let role: Role = catalog::model::decode("role", &bytes("role")).unwrap();
+    assert_eq!(
+        (role.name.as_str(), role.roles.as_slice()),
+        ("ops", ["public".to_string()].as_slice())
+    );
+    assert!(
+        role.grants[0]
+            .object
+            .covers(&PrivilegeObject::table("sales", "any_table"))
+    );
+    assert!(
+        role.grants[2]
+            .object
+            .covers(&PrivilegeObject::Database { db: Some("x".into()) })
+    );
+    assert_eq!(
+        catalog::model::decode::<Role>("role", &catalog::model::encode(&role)).unwrap(),
+        role
+    );
     let v: GlobalVariable = catalog::model::decode("variable", &bytes("variable")).unwrap();
     assert_eq!((v.name.as_str(), v.value.as_str()), ("query_timeout", "600"));
     let l: LoadLabel = catalog::model::decode("label", &bytes("label")).unwrap();

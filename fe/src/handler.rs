@@ -21,9 +21,9 @@ use crate::session::{Session, Warning};
 use crate::{Fe, backup, privilege};
 
 pub use database::use_database;
-pub use show::format_time;
 pub(crate) use grant::grant_target;
 pub(crate) use insert::target as insert_target;
+pub use show::format_time;
 pub(crate) use table::{schema_hash, schema_json};
 
 /// Runs every statement of `sql` in order and returns one outcome per statement

@@ -139,7 +139,11 @@ impl Grants {
         match state.user(&session.user, &session.user_host) {
             Some(user) => Self::of_user(state, user, &session.roles),
             // The account was dropped under a live session: only `public`.
-            None => Self::of_user(state, &User::new(&session.user, &session.user_host, String::new()), &[]),
+            None => Self::of_user(
+                state,
+                &User::new(&session.user, &session.user_host, String::new()),
+                &[],
+            ),
         }
     }
 
@@ -223,12 +227,9 @@ impl Grants {
                 let names: Vec<&str> = any_of.iter().map(|p| p.enum_name()).collect();
                 Err(self.denied(&names.join(" OR "), object))
             }
-            Need::AnyInDatabase(db) if !self.any_in_database(db) => Err(self.denied(
-                "ANY",
-                &PrivilegeObject::Database {
-                    db: Some(db.clone()),
-                },
-            )),
+            Need::AnyInDatabase(db) if !self.any_in_database(db) => {
+                Err(self.denied("ANY", &PrivilegeObject::Database { db: Some(db.clone()) }))
+            }
             Need::AnyOnTable { db, table } if !self.any_on_table(db, table) => Err(self.denied(
                 "ANY",
                 &PrivilegeObject::Table {

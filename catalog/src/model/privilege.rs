@@ -310,7 +310,12 @@ pub struct Role {
 }
 
 /// Adds `privileges` on `object` to a grant list, merging with an existing entry.
-pub fn add_grant(grants: &mut Vec<PrivilegeGrant>, object: &PrivilegeObject, privileges: &[Privilege], grant_option: bool) {
+pub fn add_grant(
+    grants: &mut Vec<PrivilegeGrant>,
+    object: &PrivilegeObject,
+    privileges: &[Privilege],
+    grant_option: bool,
+) {
     if let Some(g) = grants.iter_mut().find(|g| &g.object == object) {
         g.privileges.extend(privileges.iter().copied());
         g.grant_option |= grant_option;
@@ -324,7 +329,11 @@ pub fn add_grant(grants: &mut Vec<PrivilegeGrant>, object: &PrivilegeObject, pri
 }
 
 /// Removes `privileges` on `object` from a grant list; returns whether any was held.
-pub fn remove_grant(grants: &mut Vec<PrivilegeGrant>, object: &PrivilegeObject, privileges: &[Privilege]) -> bool {
+pub fn remove_grant(
+    grants: &mut Vec<PrivilegeGrant>,
+    object: &PrivilegeObject,
+    privileges: &[Privilege],
+) -> bool {
     let mut removed = false;
     for g in grants.iter_mut().filter(|g| &g.object == object) {
         for p in privileges {

@@ -111,10 +111,12 @@ pub fn show_backup(fe: &Fe, grants: &Grants, database: Option<&str>) -> Result<O
     ]);
     for db_id in db_ids(fe, database)? {
         if let Some((job, volatile)) = fe.backups.last_job(db_id) {
-            let exportable = job
-                .objects
-                .iter()
-                .all(|o| grants.has(&[Privilege::Export], &PrivilegeObject::table(&job.db_name, &o.table)));
+            let exportable = job.objects.iter().all(|o| {
+                grants.has(
+                    &[Privilege::Export],
+                    &PrivilegeObject::table(&job.db_name, &o.table),
+                )
+            });
             if !exportable {
                 rs.rows.clear();
                 break;

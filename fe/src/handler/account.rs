@@ -7,12 +7,12 @@ use catalog::{Change, Role, State, Txn, User};
 use parser::ast::{AccountStmt, AuthOption, Grantee, RoleSelection, UserIdent};
 
 use super::grant;
+use crate::Fe;
 use crate::auth::{self, ROOT};
 use crate::error::FeError;
 use crate::privilege::{BUILTIN_ROLES, PUBLIC, expand_roles};
 use crate::result::{Output, ResultSet, Value};
 use crate::session::Session;
-use crate::Fe;
 
 /// Runs one account statement.
 pub fn execute(fe: &Fe, session: &mut Session, stmt: &AccountStmt) -> Result<Output, FeError> {
@@ -29,7 +29,14 @@ pub fn execute(fe: &Fe, session: &mut Session, stmt: &AccountStmt) -> Result<Out
             user,
             auth,
             default_role,
-        } => alter_user(fe, session, user, auth.as_ref(), default_role.as_ref(), *if_exists),
+        } => alter_user(
+            fe,
+            session,
+            user,
+            auth.as_ref(),
+            default_role.as_ref(),
+            *if_exists,
+        ),
         A::DropUser { if_exists, user } => drop_user(fe, user, *if_exists),
         A::CreateRole {
             if_not_exists,
@@ -165,7 +172,12 @@ fn drop_user(fe: &Fe, user: &UserIdent, if_exists: bool) -> Result<Output, FeErr
     Ok(Output::ok())
 }
 
-fn create_roles(fe: &Fe, roles: &[String], comment: Option<&str>, if_not_exists: bool) -> Result<Output, FeError> {
+fn create_roles(
+    fe: &Fe,
+    roles: &[String],
+    comment: Option<&str>,
+    if_not_exists: bool,
+) -> Result<Output, FeError> {
     fe.catalog.update(|txn| {
         for name in roles {
             if txn.state().role(name).is_some() {
@@ -237,10 +249,20 @@ fn forget_role(txn: &mut Txn<'_>, name: &str) {
     txn.push(Change::DeleteRole(name.to_string()));
 }
 
-fn grant_roles(fe: &Fe, session: &Session, roles: &[String], grantee: &Grantee, grant: bool) -> Result<Output, FeError> {
+fn grant_roles(
+    fe: &Fe,
+    session: &Session,
+    roles: &[String],
+    grantee: &Grantee,
+    grant: bool,
+) -> Result<Output, FeError> {
     let verb = if grant { "grant" } else { "revoke" };
     if roles.iter().any(|r| r == PUBLIC) {
-        let (verb, gerund) = if grant { ("grant", "Granting") } else { ("revoke", "Revoking") };
+        let (verb, gerund) = if grant {
+            ("grant", "Granting")
+        } else {
+            ("revoke", "Revoking")
+        };
         return Err(FeError::analysis(format!(
             "failed to {verb} role: {gerund} role PUBLIC has no effect.  Every user and role has role PUBLIC implicitly granted."
         )));
@@ -317,7 +339,12 @@ fn chosen_roles(state: &State, account: &User, selection: &RoleSelection) -> Res
         RoleSelection::None => Vec::new(),
         RoleSelection::All { except } => {
             check(except)?;
-            account.roles.iter().filter(|r| !except.contains(r)).cloned().collect()
+            account
+                .roles
+                .iter()
+                .filter(|r| !except.contains(r))
+                .cloned()
+                .collect()
         }
         RoleSelection::Roles(roles) => {
             check(roles)?;

@@ -7,8 +7,8 @@ use super::like;
 use crate::Fe;
 use crate::cluster::now_ms;
 use crate::error::{ErrorCode, FeError};
-use crate::result::{Output, ResultSet};
 use crate::privilege::Grants;
+use crate::result::{Output, ResultSet};
 use crate::session::Session;
 
 /// The read-only schema every MySQL client expects (sysbench connects to it).

@@ -63,7 +63,10 @@ pub(crate) fn grant_target(
         }
         chosen.push(p);
     }
-    if let Some(p) = chosen.iter().find(|p| matches!(p, Privilege::Grant | Privilege::Node)) {
+    if let Some(p) = chosen
+        .iter()
+        .find(|p| matches!(p, Privilege::Grant | Privilege::Node))
+    {
         return Err(FeError::analysis(format!(
             "Operation not permitted, '{}' cannot be granted to user or role directly, use built-in role instead",
             p.enum_name()
@@ -109,7 +112,10 @@ pub fn grant_or_revoke(fe: &Fe, session: &Session, stmt: &AccountStmt) -> Result
         match grantee {
             Grantee::User(u) => {
                 let Some(mut account) = txn.state().user(&u.user, &u.host).cloned() else {
-                    return Err(FeError::analysis(format!("cannot find user '{}'@'{}'!", u.user, u.host)));
+                    return Err(FeError::analysis(format!(
+                        "cannot find user '{}'@'{}'!",
+                        u.user, u.host
+                    )));
                 };
                 apply(&mut account.grants)?;
                 txn.push(Change::PutUser(account));
@@ -121,7 +127,9 @@ pub fn grant_or_revoke(fe: &Fe, session: &Session, stmt: &AccountStmt) -> Result
                     )));
                 };
                 if role.builtin && role.name != PUBLIC {
-                    return Err(FeError::analysis(format!("failed to {verb}: role {r} is not mutable!")));
+                    return Err(FeError::analysis(format!(
+                        "failed to {verb}: role {r} is not mutable!"
+                    )));
                 }
                 apply(&mut role.grants)?;
                 txn.push(Change::PutRole(role));
@@ -143,7 +151,10 @@ fn object_text(o: &PrivilegeObject) -> String {
             db: Some(db),
             table: Some(t),
         } => format!("TABLE {db}.{t}"),
-        PrivilegeObject::Table { db: Some(db), table: None } => format!("ALL TABLES IN DATABASE {db}"),
+        PrivilegeObject::Table {
+            db: Some(db),
+            table: None,
+        } => format!("ALL TABLES IN DATABASE {db}"),
         PrivilegeObject::Table { db: None, .. } => "ALL TABLES IN ALL DATABASES".into(),
     }
 }
@@ -175,7 +186,11 @@ fn grant_row(identity: &str, to: &str, g: &PrivilegeGrant) -> Vec<Value> {
 }
 
 fn quoted_list(roles: &[String]) -> String {
-    roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| format!("'{r}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn user_rows(rs: &mut ResultSet, user: &catalog::User) {
@@ -197,7 +212,11 @@ fn role_rows(rs: &mut ResultSet, role: &catalog::Role) {
         rs.push(vec![
             Value::Text(role.name.clone()),
             Value::Null,
-            Value::Text(format!("GRANT {} TO ROLE {}", quoted_list(&role.roles), role.name)),
+            Value::Text(format!(
+                "GRANT {} TO ROLE {}",
+                quoted_list(&role.roles),
+                role.name
+            )),
         ]);
     }
     let to = format!("ROLE '{}'", role.name);
@@ -208,7 +227,12 @@ fn role_rows(rs: &mut ResultSet, role: &catalog::Role) {
 
 /// `SHOW GRANTS [FOR u | FOR ROLE r]`, `SHOW ALL GRANTS`: columns
 /// `UserIdentity`, `Catalog`, `Grants`.
-pub fn show_grants(fe: &Fe, session: &Session, target: Option<&Grantee>, all: bool) -> Result<Output, FeError> {
+pub fn show_grants(
+    fe: &Fe,
+    session: &Session,
+    target: Option<&Grantee>,
+    all: bool,
+) -> Result<Output, FeError> {
     let state = fe.catalog.read();
     let mut rs = ResultSet::text_columns(&["UserIdentity", "Catalog", "Grants"]);
     if all {
@@ -228,7 +252,10 @@ pub fn show_grants(fe: &Fe, session: &Session, target: Option<&Grantee>, all: bo
         }
         Some(Grantee::User(u)) => {
             let Some(user) = state.user(&u.user, &u.host) else {
-                return Err(FeError::analysis(format!("cannot find user '{}'@'{}'!", u.user, u.host)));
+                return Err(FeError::analysis(format!(
+                    "cannot find user '{}'@'{}'!",
+                    u.user, u.host
+                )));
             };
             user_rows(&mut rs, user);
         }

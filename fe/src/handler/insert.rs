@@ -153,7 +153,8 @@ pub async fn insert(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
         session.database.as_deref().or(Some(&db.name)),
         grants,
     )?;
-    let (schema, batches) = engine::run(&ctx, &source.to_string(), |plan| grants.check_scans(plan, None)).await?;
+    let (schema, batches) =
+        engine::run(&ctx, &source.to_string(), |plan| grants.check_scans(plan, None)).await?;
     if schema.fields().len() != names.len() {
         return Err(FeError::analysis("Column count doesn't match value count"));
     }

@@ -107,7 +107,9 @@ pub fn set_password(
     // Other accounts need GRANT on SYSTEM (checked by the authorization step);
     // root's password is root's alone.
     if name == auth::ROOT && session.user != auth::ROOT {
-        return Err(FeError::analysis("Can not set password for root user, except root itself"));
+        return Err(FeError::analysis(
+            "Can not set password for root user, except root itself",
+        ));
     }
     fe.catalog.update(|txn| {
         let Some(mut account) = txn.state().user(&name, &host).cloned() else {

@@ -8,8 +8,8 @@ use super::{like, resolve_db, resolve_table};
 use crate::Fe;
 use crate::ddl::show_create;
 use crate::error::FeError;
-use crate::result::{Column, Output, ResultSet, Value};
 use crate::privilege::Grants;
+use crate::result::{Column, Output, ResultSet, Value};
 use crate::session::Session;
 
 /// `yyyy-MM-dd HH:mm:ss` in the FE's local time zone; `NULL` for unset times.
@@ -117,7 +117,12 @@ pub fn table_status(
 }
 
 /// `SHOW DATA [FROM [db.]t]`: stored sizes per table, or per index of one table.
-pub fn data(fe: &Fe, session: &Session, grants: &Grants, table: Option<&TableName>) -> Result<Output, FeError> {
+pub fn data(
+    fe: &Fe,
+    session: &Session,
+    grants: &Grants,
+    table: Option<&TableName>,
+) -> Result<Output, FeError> {
     let replicas_and_size = |t: &catalog::Table| {
         let replicas: u64 = t
             .partitions

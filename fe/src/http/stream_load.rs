@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::error::FeError;
 use crate::load::{convert, parse, txn};
 use crate::privilege::{Grants, Need};
-use catalog::Privilege;
 use crate::{Fe, auth};
+use catalog::Privilege;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)

@@ -9,7 +9,10 @@ use crate::query::information_schema;
 
 /// The built-in roles with StarRocks' comments.
 pub const BUILTIN_ROLES: &[(&str, &str)] = &[
-    ("root", "built-in root role which has all privileges on all objects"),
+    (
+        "root",
+        "built-in root role which has all privileges on all objects",
+    ),
     ("db_admin", "built-in database administration role"),
     ("cluster_admin", "built-in cluster administration role"),
     ("user_admin", "built-in user administration role"),
@@ -46,7 +49,10 @@ pub fn grants_of(role: &str) -> Vec<PrivilegeGrant> {
                 grant(PrivilegeObject::System, &system),
                 all_on(PrivilegeObject::Catalog),
                 all_on(PrivilegeObject::Database { db: None }),
-                all_on(PrivilegeObject::Table { db: None, table: None }),
+                all_on(PrivilegeObject::Table {
+                    db: None,
+                    table: None,
+                }),
             ]
         }
         "cluster_admin" => vec![grant(PrivilegeObject::System, &[P::Node])],

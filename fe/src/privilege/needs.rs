@@ -67,9 +67,10 @@ pub fn needs(
         }
         S::ShowData { table: Some(table) } => any_on_table(table),
         // Listings show only what the user may see (filtered by their handlers).
-        S::ShowDatabases { .. } | S::ShowTables { .. } | S::ShowTableStatus { .. } | S::ShowData { table: None } => {
-            Vec::new()
-        }
+        S::ShowDatabases { .. }
+        | S::ShowTables { .. }
+        | S::ShowTableStatus { .. }
+        | S::ShowData { table: None } => Vec::new(),
         S::ShowTablet { .. } | S::ShowTabletId(_) => system(P::Operate),
         S::ShowBackends | S::ShowFrontends => vec![Need::Privilege {
             any_of: vec![P::Operate, P::Node],
@@ -95,12 +96,10 @@ pub fn needs(
             Some(u) if !is_self(session, u) => system(P::Grant),
             _ => Vec::new(),
         },
-        S::Kill { connection_id, .. } => {
-            match connection_user(*connection_id) {
-                Some(owner) if owner != session.user => system(P::Operate),
-                _ => Vec::new(),
-            }
-        }
+        S::Kill { connection_id, .. } => match connection_user(*connection_id) {
+            Some(owner) if owner != session.user => system(P::Operate),
+            _ => Vec::new(),
+        },
         S::Account(account) => account_needs(state, session, account)?,
         S::CreateRepository { .. }
         | S::DropRepository { .. }
@@ -115,7 +114,11 @@ pub fn needs(
                 && let Some(Job::Backup(job)) = state.job(db.id)
                 && !job.state.is_done()
             {
-                needs.extend(job.objects.iter().map(|o| Need::table(P::Export, &db.name, &o.table)));
+                needs.extend(
+                    job.objects
+                        .iter()
+                        .map(|o| Need::table(P::Export, &db.name, &o.table)),
+                );
             }
             needs
         }
@@ -123,12 +126,16 @@ pub fn needs(
         S::Restore(r) => restore_needs(state, session, r),
         S::Query(_) => vec![Need::SelectScannedTables],
         S::Insert(sql) => {
-            let mut needs: Vec<Need> = insert_target(sql).map(|t| on_table(P::Insert, &t)).unwrap_or_default();
+            let mut needs: Vec<Need> = insert_target(sql)
+                .map(|t| on_table(P::Insert, &t))
+                .unwrap_or_default();
             needs.push(Need::SelectScannedTables);
             needs
         }
         S::Delete(sql) => {
-            let mut needs: Vec<Need> = insert_target(sql).map(|t| on_table(P::Delete, &t)).unwrap_or_default();
+            let mut needs: Vec<Need> = insert_target(sql)
+                .map(|t| on_table(P::Delete, &t))
+                .unwrap_or_default();
             needs.push(Need::SelectScannedTables);
             needs
         }
@@ -146,7 +153,11 @@ fn account_needs(state: &State, session: &Session, stmt: &AccountStmt) -> Result
     let grant = vec![Need::system(P::Grant)];
     Ok(match stmt {
         A::AlterUser { user, .. } | A::SetDefaultRole { user, .. } if is_self(session, user) => Vec::new(),
-        A::ShowGrants { target: None, all: false } | A::SetRole(_) => Vec::new(),
+        A::ShowGrants {
+            target: None,
+            all: false,
+        }
+        | A::SetRole(_) => Vec::new(),
         A::ShowGrants {
             target: Some(Grantee::User(u)),
             all: false,

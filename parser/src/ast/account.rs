@@ -290,7 +290,11 @@ impl fmt::Display for AccountStmt {
                 auth,
                 default_roles,
             } => {
-                write!(f, "CREATE USER {}{user}", if_flag(*if_not_exists, "IF NOT EXISTS "))?;
+                write!(
+                    f,
+                    "CREATE USER {}{user}",
+                    if_flag(*if_not_exists, "IF NOT EXISTS ")
+                )?;
                 if let Some(a) = auth {
                     write!(f, " {a}")?;
                 }
@@ -334,7 +338,12 @@ impl fmt::Display for AccountStmt {
                 }
             }
             Self::DropRole { if_exists, roles } => {
-                write!(f, "DROP ROLE {}{}", if_flag(*if_exists, "IF EXISTS "), Names(roles))
+                write!(
+                    f,
+                    "DROP ROLE {}{}",
+                    if_flag(*if_exists, "IF EXISTS "),
+                    Names(roles)
+                )
             }
             Self::Grant {
                 privileges,

@@ -103,11 +103,7 @@ fn alter_user(i: &str) -> PResult<'_, AccountStmt> {
     let (i, default_role) = if auth.is_some() {
         (i, None)
     } else {
-        map(
-            preceded(kws(&["DEFAULT", "ROLE"]), default_role_selection),
-            Some,
-        )
-        .parse(i)?
+        map(preceded(kws(&["DEFAULT", "ROLE"]), default_role_selection), Some).parse(i)?
     };
     Ok((
         i,
@@ -179,7 +175,10 @@ fn grant_object(i: &str) -> PResult<'_, GrantObject> {
     let (i, _) = kw("ON")(i)?;
     alt((
         value(GrantObject::System, kw("SYSTEM")),
-        map(preceded(kw("CATALOG"), alt((ident, string_lit))), GrantObject::Catalog),
+        map(
+            preceded(kw("CATALOG"), alt((ident, string_lit))),
+            GrantObject::Catalog,
+        ),
         value(GrantObject::AllCatalogs, kws(&["ALL", "CATALOGS"])),
         map(preceded(kw("DATABASE"), db_name), GrantObject::Database),
         value(GrantObject::AllDatabases, kws(&["ALL", "DATABASES"])),
@@ -283,7 +282,13 @@ fn revoke_roles(i: &str) -> PResult<'_, AccountStmt> {
 fn show_grants(i: &str) -> PResult<'_, AccountStmt> {
     let (i, _) = kw("SHOW")(i)?;
     if let Ok((i, _)) = kws(&["ALL", "GRANTS"])(i) {
-        return Ok((i, AccountStmt::ShowGrants { target: None, all: true }));
+        return Ok((
+            i,
+            AccountStmt::ShowGrants {
+                target: None,
+                all: true,
+            },
+        ));
     }
     let (i, _) = kw("GRANTS")(i)?;
     let (i, target) = opt(preceded(kw("FOR"), grantee)).parse(i)?;

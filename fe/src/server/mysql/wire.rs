@@ -237,7 +237,8 @@ impl<W> ServerWriter<W> {
     /// opensrv's failed-login packet, re-sent as 1045 with the shim's text.
     fn rewrite_login_denial(&self, packet: &[u8]) -> Option<Vec<u8>> {
         let body = &packet[HEADER..];
-        if body.len() < 3 || body[0] != 0xFF || u16::from_le_bytes([body[1], body[2]]) != OPENSRV_LOGIN_ERRNO {
+        if body.len() < 3 || body[0] != 0xFF || u16::from_le_bytes([body[1], body[2]]) != OPENSRV_LOGIN_ERRNO
+        {
             return None;
         }
         let message = self.login_denial.lock().take()?;
