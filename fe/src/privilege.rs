@@ -249,20 +249,25 @@ impl Grants {
 
     /// Requires `SELECT` on every table a planned query reads
     /// (`information_schema` is readable through `public`), except `except`
-    /// (the table a DELETE reads under its own privilege).
-    pub fn check_scans(&self, plan: &LogicalPlan, except: Option<(&str, &str)>) -> Result<(), FeError> {
+    /// (the table a DELETE reads under its own privilege). Names are taken as
+    /// the catalog spells them: the engine resolves them case-insensitively.
+    pub fn check_scans(
+        &self,
+        state: &State,
+        plan: &LogicalPlan,
+        except: Option<(&str, &str)>,
+    ) -> Result<(), FeError> {
         if self.root {
             return Ok(());
         }
         let mut denied = None;
         let walked = plan.apply_with_subqueries(|node| {
             if let LogicalPlan::TableScan(scan) = node {
-                let table = scan.table_name.table().to_string();
                 let db = scan
                     .table_name
                     .schema()
-                    .unwrap_or(query::information_schema::NAME)
-                    .to_string();
+                    .unwrap_or(query::information_schema::NAME);
+                let (db, table) = catalog_spelling(state, db, scan.table_name.table());
                 if except == Some((db.as_str(), table.as_str())) {
                     return Ok(TreeNodeRecursion::Continue);
                 }
@@ -300,6 +305,22 @@ impl Grants {
             ),
         )
     }
+}
+
+/// A database and table name as the catalog spells them (exact match first,
+/// then case-insensitive, as the query engine resolves them).
+fn catalog_spelling(state: &State, db: &str, table: &str) -> (String, String) {
+    let Some(d) = state
+        .database(db)
+        .or_else(|| state.databases().find(|d| d.name.eq_ignore_ascii_case(db)))
+    else {
+        return (db.to_string(), table.to_string());
+    };
+    let t = state
+        .table(d.id, table)
+        .or_else(|| state.tables(d.id).find(|t| t.name.eq_ignore_ascii_case(table)))
+        .map_or(table, |t| t.name.as_str());
+    (d.name.clone(), t.to_string())
 }
 
 /// How a denial names the object: `SYSTEM`, `CATALOG default_catalog`,

@@ -153,8 +153,10 @@ pub async fn insert(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
         session.database.as_deref().or(Some(&db.name)),
         grants,
     )?;
-    let (schema, batches) =
-        engine::run(&ctx, &source.to_string(), |plan| grants.check_scans(plan, None)).await?;
+    let (schema, batches) = engine::run(&ctx, &source.to_string(), |plan| {
+        grants.check_scans(&fe.catalog.read(), plan, None)
+    })
+    .await?;
     if schema.fields().len() != names.len() {
         return Err(FeError::analysis("Column count doesn't match value count"));
     }
@@ -215,7 +217,10 @@ pub async fn delete(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
     // The table itself is read under its DELETE privilege; other tables in the
     // WHERE clause need SELECT.
     let target = (db.name.as_str(), table.name.as_str());
-    let (_, batches) = engine::run(&ctx, &query, |plan| grants.check_scans(plan, Some(target))).await?;
+    let (_, batches) = engine::run(&ctx, &query, |plan| {
+        grants.check_scans(&fe.catalog.read(), plan, Some(target))
+    })
+    .await?;
     let mut rows = Vec::with_capacity(batches.len());
     let mut total = 0u64;
     for b in &batches {

@@ -42,8 +42,10 @@ pub async fn select(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
 
 async fn run_engine(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
     let ctx = crate::query::engine::session(&fe.catalog, &fe.cluster, session.database.as_deref(), grants)?;
-    let (schema, batches) =
-        crate::query::engine::run(&ctx, sql, |plan| grants.check_scans(plan, None)).await?;
+    let (schema, batches) = crate::query::engine::run(&ctx, sql, |plan| {
+        grants.check_scans(&fe.catalog.read(), plan, None)
+    })
+    .await?;
     crate::query::output::to_result_set(&schema, &batches).map(Output::Rows)
 }
 
