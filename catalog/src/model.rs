@@ -40,8 +40,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::CatalogError;
 
-/// Newest record format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Newest record format this build writes and reads. Version 2 added roles
+/// and users' roles, default roles and grants (all defaulted when absent).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct VersionedRef<'a, T> {

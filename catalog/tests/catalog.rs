@@ -130,6 +130,13 @@ fn version_one_records_still_decode() {
     assert_eq!(u.host, "%");
     // Accounts written before roles and grants existed have none.
     assert!(u.roles.is_empty() && u.default_roles.is_empty() && u.grants.is_empty());
+}
+
+#[test]
+fn version_two_records_still_decode() {
+    let text = include_str!("compat/v2.json");
+    let fixture: serde_json::Value = serde_json::from_str(text).unwrap();
+    let bytes = |k: &str| serde_json::to_vec(&fixture[k]).unwrap();
     let u: User = catalog::model::decode("user", &bytes("user_with_grants")).unwrap();
     assert_eq!(
         (u.roles.as_slice(), u.grants.len()),
@@ -161,6 +168,13 @@ fn version_one_records_still_decode() {
         catalog::model::decode::<Role>("role", &catalog::model::encode(&role)).unwrap(),
         role
     );
+}
+
+#[test]
+fn version_one_tables_and_jobs_still_decode() {
+    let text = include_str!("compat/v1.json");
+    let fixture: serde_json::Value = serde_json::from_str(text).unwrap();
+    let bytes = |k: &str| serde_json::to_vec(&fixture[k]).unwrap();
     let v: GlobalVariable = catalog::model::decode("variable", &bytes("variable")).unwrap();
     assert_eq!((v.name.as_str(), v.value.as_str()), ("query_timeout", "600"));
     let l: LoadLabel = catalog::model::decode("label", &bytes("label")).unwrap();

@@ -87,6 +87,40 @@ pub fn verify(stored: &str, salt: &[u8], response: &[u8]) -> bool {
     sha1(&[&stage1]).as_slice() == stage2.as_slice()
 }
 
+/// A statement's text with every quoted literal replaced by `'***'` when it may
+/// carry a password (`IDENTIFIED BY`, `PASSWORD(...)`), for process lists and logs.
+pub fn redact(sql: &str) -> String {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.contains("IDENTIFIED") && !upper.contains("PASSWORD") {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars();
+    while let Some(c) = chars.next() {
+        if c != '\'' && c != '"' {
+            out.push(c);
+            continue;
+        }
+        out.push(c);
+        out.push_str("***");
+        out.push(c);
+        // Skip to the closing quote (backslash escapes and doubled quotes).
+        while let Some(d) = chars.next() {
+            if d == '\\' {
+                chars.next();
+            } else if d == c {
+                let rest = chars.as_str();
+                if rest.starts_with(c) {
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Finds the account a login matches: exact host first, then `%`.
 pub fn find_user(catalog: &Catalog, name: &str, client_host: &str) -> Option<User> {
     let state = catalog.read();
@@ -119,6 +153,19 @@ mod tests {
         assert!(!verify(&stored, salt, b""));
         assert!(verify("", salt, b""));
         assert!(!verify("", salt, &client_response("x", salt)));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("CREATE USER 'u' IDENTIFIED BY 'p''w\\'x'"),
+            "CREATE USER '***' IDENTIFIED BY '***'"
+        );
+        assert_eq!(
+            redact("SET PASSWORD = PASSWORD(\"s3\")"),
+            "SET PASSWORD = PASSWORD(\"***\")"
+        );
+        assert_eq!(redact("SELECT 'a'"), "SELECT 'a'");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 
 use catalog::{Privilege, PrivilegeGrant, PrivilegeObject, State, User};
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::LogicalPlan;
 use parser::ast::Statement;
 
@@ -29,6 +30,7 @@ pub use needs::needs;
 
 use crate::auth::ROOT;
 use crate::error::{ErrorCode, FeError};
+use crate::query::provider::OlapTableProvider;
 use crate::session::Session;
 use crate::{Fe, query};
 
@@ -155,7 +157,8 @@ impl Grants {
         let mut start = active.clone();
         start.push(PUBLIC.to_string());
         let mut grants: Vec<PrivilegeGrant> = user.grants.clone();
-        let mut root = user.name == ROOT;
+        // The built-in account is `'root'@'%'`; another host's `root` is an ordinary user.
+        let mut root = user.name == ROOT && user.host == "%";
         for name in expand_roles(state, &start) {
             root |= name == ROOT;
             grants.extend(builtin::grants_of(&name));
@@ -247,34 +250,47 @@ impl Grants {
         }
     }
 
-    /// Requires `SELECT` on every table a planned query reads
-    /// (`information_schema` is readable through `public`), except `except`
-    /// (the table a DELETE reads under its own privilege). Names are taken as
-    /// the catalog spells them: the engine resolves them case-insensitively.
+    /// Requires `SELECT` on every table a planned query reads, except
+    /// `except_table` (the table id a DELETE reads under its own privilege).
+    /// Each scan is identified by its provider, not by the name written in the
+    /// query: an OLAP table by its catalog id, anything else is one of
+    /// `information_schema`'s tables (readable through `public`).
     pub fn check_scans(
         &self,
         state: &State,
         plan: &LogicalPlan,
-        except: Option<(&str, &str)>,
+        except_table: Option<u64>,
     ) -> Result<(), FeError> {
         if self.root {
             return Ok(());
         }
         let mut denied = None;
         let walked = plan.apply_with_subqueries(|node| {
-            if let LogicalPlan::TableScan(scan) = node {
-                let db = scan
-                    .table_name
-                    .schema()
-                    .unwrap_or(query::information_schema::NAME);
-                let (db, table) = catalog_spelling(state, db, scan.table_name.table());
-                if except == Some((db.as_str(), table.as_str())) {
-                    return Ok(TreeNodeRecursion::Continue);
+            let LogicalPlan::TableScan(scan) = node else {
+                return Ok(TreeNodeRecursion::Continue);
+            };
+            let provider = source_as_provider(&scan.source)?;
+            let any: &dyn std::any::Any = provider.as_ref();
+            let need = match any.downcast_ref::<OlapTableProvider>() {
+                Some(olap) if Some(olap.table().id) == except_table => None,
+                Some(olap) => {
+                    let table = olap.table();
+                    let db = state.database_by_id(table.db_id).map(|d| d.name.clone());
+                    Some(Need::table(
+                        Privilege::Select,
+                        &db.unwrap_or_default(),
+                        &table.name,
+                    ))
                 }
-                if let Err(e) = self.check(&Need::table(Privilege::Select, &db, &table)) {
-                    denied = Some(e);
-                    return Ok(TreeNodeRecursion::Stop);
-                }
+                None => Some(Need::table(
+                    Privilege::Select,
+                    query::information_schema::NAME,
+                    &scan.table_name.table().to_ascii_lowercase(),
+                )),
+            };
+            if let Some(Err(e)) = need.map(|n| self.check(&n)) {
+                denied = Some(e);
+                return Ok(TreeNodeRecursion::Stop);
             }
             Ok(TreeNodeRecursion::Continue)
         });
@@ -305,22 +321,6 @@ impl Grants {
             ),
         )
     }
-}
-
-/// A database and table name as the catalog spells them (exact match first,
-/// then case-insensitive, as the query engine resolves them).
-fn catalog_spelling(state: &State, db: &str, table: &str) -> (String, String) {
-    let Some(d) = state
-        .database(db)
-        .or_else(|| state.databases().find(|d| d.name.eq_ignore_ascii_case(db)))
-    else {
-        return (db.to_string(), table.to_string());
-    };
-    let t = state
-        .table(d.id, table)
-        .or_else(|| state.tables(d.id).find(|t| t.name.eq_ignore_ascii_case(table)))
-        .map_or(table, |t| t.name.as_str());
-    (d.name.clone(), t.to_string())
 }
 
 /// How a denial names the object: `SYSTEM`, `CATALOG default_catalog`,

@@ -309,23 +309,48 @@ pub struct Role {
     pub roles: Vec<String>,
 }
 
-/// Adds `privileges` on `object` to a grant list, merging with an existing entry.
+/// Adds `privileges` on `object` to a grant list. Entries are kept per object
+/// and grant option, so the option covers exactly the privileges granted with it.
 pub fn add_grant(
     grants: &mut Vec<PrivilegeGrant>,
     object: &PrivilegeObject,
     privileges: &[Privilege],
     grant_option: bool,
 ) {
-    if let Some(g) = grants.iter_mut().find(|g| &g.object == object) {
-        g.privileges.extend(privileges.iter().copied());
-        g.grant_option |= grant_option;
+    let held_with_option: BTreeSet<Privilege> = grants
+        .iter()
+        .filter(|g| &g.object == object && g.grant_option)
+        .flat_map(|g| g.privileges.iter().copied())
+        .collect();
+    let adding: Vec<Privilege> = privileges
+        .iter()
+        .copied()
+        .filter(|p| grant_option || !held_with_option.contains(p))
+        .collect();
+    if grant_option {
+        // Now held with the option: drop them from the entry without it.
+        for g in grants
+            .iter_mut()
+            .filter(|g| &g.object == object && !g.grant_option)
+        {
+            g.privileges.retain(|p| !adding.contains(p));
+        }
+        grants.retain(|g| !g.privileges.is_empty());
+    }
+    if adding.is_empty() {
         return;
     }
-    grants.push(PrivilegeGrant {
-        object: object.clone(),
-        privileges: privileges.iter().copied().collect(),
-        grant_option,
-    });
+    match grants
+        .iter_mut()
+        .find(|g| &g.object == object && g.grant_option == grant_option)
+    {
+        Some(g) => g.privileges.extend(adding),
+        None => grants.push(PrivilegeGrant {
+            object: object.clone(),
+            privileges: adding.into_iter().collect(),
+            grant_option,
+        }),
+    }
 }
 
 /// Removes `privileges` on `object` from a grant list; returns whether any was held.
@@ -342,4 +367,36 @@ pub fn remove_grant(
     }
     grants.retain(|g| !g.privileges.is_empty());
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grant_option_covers_only_what_was_granted_with_it() {
+        let t = PrivilegeObject::table("db", "t");
+        let mut grants = Vec::new();
+        add_grant(&mut grants, &t, &[Privilege::Select], true);
+        add_grant(&mut grants, &t, &[Privilege::Insert, Privilege::Select], false);
+        let with: Vec<_> = grants.iter().filter(|g| g.grant_option).collect();
+        let without: Vec<_> = grants.iter().filter(|g| !g.grant_option).collect();
+        assert_eq!(with.len(), 1);
+        assert_eq!(with[0].privileges, BTreeSet::from([Privilege::Select]));
+        assert_eq!(without[0].privileges, BTreeSet::from([Privilege::Insert]));
+        // Granting INSERT with the option moves it over.
+        add_grant(&mut grants, &t, &[Privilege::Insert], true);
+        assert_eq!(grants.len(), 1);
+        assert_eq!(
+            grants[0].privileges,
+            BTreeSet::from([Privilege::Insert, Privilege::Select])
+        );
+        assert!(remove_grant(
+            &mut grants,
+            &t,
+            &[Privilege::Select, Privilege::Insert]
+        ));
+        assert!(grants.is_empty());
+        assert!(!remove_grant(&mut grants, &t, &[Privilege::Select]));
+    }
 }

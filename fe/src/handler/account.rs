@@ -23,7 +23,7 @@ pub fn execute(fe: &Fe, session: &mut Session, stmt: &AccountStmt) -> Result<Out
             user,
             auth,
             default_roles,
-        } => create_user(fe, user, auth.as_ref(), default_roles, *if_not_exists),
+        } => create_user(fe, session, user, auth.as_ref(), default_roles, *if_not_exists),
         A::AlterUser {
             if_exists,
             user,
@@ -78,15 +78,34 @@ fn existing_roles(state: &State, roles: &[String], context: &str) -> Result<(), 
     }
 }
 
+/// Only root may hand out the roles that carry node or full power.
+fn check_powerful_roles(session: &Session, roles: &[String], verb: &str) -> Result<(), FeError> {
+    if session.user != ROOT && roles.iter().any(|r| r == ROOT || r == "cluster_admin") {
+        return Err(FeError::analysis(format!(
+            "Can not {verb} root or cluster_admin role except root user"
+        )));
+    }
+    Ok(())
+}
+
 fn create_user(
     fe: &Fe,
+    session: &Session,
     user: &UserIdent,
     auth: Option<&AuthOption>,
     default_roles: &[String],
     if_not_exists: bool,
 ) -> Result<Output, FeError> {
     let password = stored_password(auth)?;
+    check_powerful_roles(session, default_roles, "grant")?;
     fe.catalog.update(|txn| {
+        if user.user == ROOT && user.host != "%" {
+            // Another `root` account would shadow the built-in one from its host.
+            return Err(FeError::analysis(format!(
+                "Operation CREATE USER failed for {} : the name root is reserved",
+                identity(user)
+            )));
+        }
         if txn.state().user(&user.user, &user.host).is_some() {
             if if_not_exists {
                 return Ok(());
@@ -146,7 +165,7 @@ fn alter_user(
 }
 
 fn drop_user(fe: &Fe, user: &UserIdent, if_exists: bool) -> Result<Output, FeError> {
-    if user.user == ROOT {
+    if user.user == ROOT && user.host == "%" {
         return Err(FeError::analysis(format!(
             "Operation DROP USER failed for {} : cannot drop user {}",
             identity(user),
@@ -267,11 +286,7 @@ fn grant_roles(
             "failed to {verb} role: {gerund} role PUBLIC has no effect.  Every user and role has role PUBLIC implicitly granted."
         )));
     }
-    if session.user != ROOT && roles.iter().any(|r| r == ROOT || r == "cluster_admin") {
-        return Err(FeError::analysis(format!(
-            "Can not {verb} root or cluster_admin role except root user"
-        )));
-    }
+    check_powerful_roles(session, roles, verb)?;
     fe.catalog.update(|txn| {
         match grantee {
             Grantee::User(u) => {
@@ -300,6 +315,11 @@ fn grant_roles(
                         "Can not granted/revoke role to/from role: cannot find role {target}!"
                     )));
                 };
+                if role.builtin && role.name != PUBLIC {
+                    return Err(FeError::analysis(format!(
+                        "failed to {verb}: role {target} is not mutable!"
+                    )));
+                }
                 for r in roles {
                     if grant && !role.roles.contains(r) {
                         // A cycle: `target` already sits above `r`.

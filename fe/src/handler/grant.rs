@@ -109,6 +109,9 @@ pub fn grant_or_revoke(fe: &Fe, session: &Session, stmt: &AccountStmt) -> Result
         Ok(())
     };
     fe.catalog.update(|txn| {
+        if grant {
+            objects.iter().try_for_each(|o| must_exist(txn.state(), o))?;
+        }
         match grantee {
             Grantee::User(u) => {
                 let Some(mut account) = txn.state().user(&u.user, &u.host).cloned() else {
@@ -138,6 +141,29 @@ pub fn grant_or_revoke(fe: &Fe, session: &Session, stmt: &AccountStmt) -> Result
         Ok(())
     })?;
     Ok(Output::ok())
+}
+
+/// A grant names an existing database or table (revokes may name gone ones).
+fn must_exist(state: &catalog::State, o: &PrivilegeObject) -> Result<(), FeError> {
+    let (db, table) = match o {
+        PrivilegeObject::Database { db: Some(db) }
+        | PrivilegeObject::Table {
+            db: Some(db),
+            table: None,
+        } => (db, None),
+        PrivilegeObject::Table {
+            db: Some(db),
+            table: Some(t),
+        } => (db, Some(t)),
+        _ => return Ok(()),
+    };
+    let Some(d) = state.database(db) else {
+        return Err(FeError::unknown_db(db));
+    };
+    match table {
+        Some(t) if state.table(d.id, t).is_none() => Err(FeError::unknown_table(&format!("{db}.{t}"))),
+        _ => Ok(()),
+    }
 }
 
 /// How `SHOW GRANTS` writes an object.

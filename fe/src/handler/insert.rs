@@ -216,9 +216,8 @@ pub async fn delete(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
     let query = format!("SELECT * FROM `{}`.`{}` WHERE {selection}", db.name, table.name);
     // The table itself is read under its DELETE privilege; other tables in the
     // WHERE clause need SELECT.
-    let target = (db.name.as_str(), table.name.as_str());
     let (_, batches) = engine::run(&ctx, &query, |plan| {
-        grants.check_scans(&fe.catalog.read(), plan, Some(target))
+        grants.check_scans(&fe.catalog.read(), plan, Some(table.id))
     })
     .await?;
     let mut rows = Vec::with_capacity(batches.len());

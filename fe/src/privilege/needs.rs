@@ -252,6 +252,14 @@ fn restore_needs(state: &State, session: &Session, r: &RestoreStmt) -> Vec<Need>
         return needs;
     };
     needs.push(Need::database(P::CreateTable, &db.name));
+    if r.objects.iter().any(|o| matches!(o, BackupObject::AllTables)) {
+        // Every table of the snapshot may land on an existing one.
+        needs.extend(
+            state
+                .tables(db.id)
+                .map(|t| Need::table(P::Insert, &db.name, &t.name)),
+        );
+    }
     for o in &r.objects {
         if let BackupObject::Table { name, alias, .. } = o {
             let target = alias.as_deref().unwrap_or(&name.table);

@@ -46,6 +46,11 @@ pub struct OlapTableProvider {
 }
 
 impl OlapTableProvider {
+    /// The catalog table this provider reads.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
     /// A provider over `table`, reading from `endpoints`.
     pub fn new(table: Table, endpoints: Arc<Endpoints>) -> Self {
         let schema = types::query_schema(&table);

@@ -275,13 +275,13 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         {
             let mut info = self.info.lock();
             info.command = "Query";
-            info.info = query.chars().take(200).collect();
+            info.info = auth::redact(query).chars().take(200).collect();
             info.command_started = chrono::Utc::now().timestamp();
         }
         let fe = Arc::clone(&self.fe);
         let outcomes = handler::execute_sql(&fe, self.session(), query).await;
         if let Some(Err(e)) = outcomes.last() {
-            let text: String = query.chars().take(2000).collect();
+            let text: String = auth::redact(query).chars().take(2000).collect();
             tracing::debug!(connection = self.id, error = %e, query = %text, "statement failed");
         }
         let autocommit = self
