@@ -19,7 +19,7 @@ mod tests;
 
 use std::collections::BTreeSet;
 
-use catalog::{Privilege, PrivilegeGrant, PrivilegeObject, State, User};
+use catalog::{Database, Privilege, PrivilegeGrant, PrivilegeObject, State, Table, User};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::LogicalPlan;
@@ -174,16 +174,6 @@ impl Grants {
         }
     }
 
-    /// Grants that allow everything (internal work, tests).
-    pub fn all() -> Self {
-        Self {
-            root: true,
-            grants: Vec::new(),
-            active: Vec::new(),
-            inactive: Vec::new(),
-        }
-    }
-
     /// Holds one of `any_of` on `object`.
     pub fn has(&self, any_of: &[Privilege], object: &PrivilegeObject) -> bool {
         self.root
@@ -217,9 +207,24 @@ impl Grants {
         self.root || self.grants.iter().any(|g| g.object.covers(&object))
     }
 
-    /// Whether this session may do anything at all (root power).
-    pub fn is_root(&self) -> bool {
-        self.root
+    /// The databases this session may see, by name.
+    pub fn visible_databases<'a>(&self, state: &'a State) -> Vec<&'a Database> {
+        let mut dbs: Vec<&Database> = state
+            .databases()
+            .filter(|d| self.any_in_database(&d.name))
+            .collect();
+        dbs.sort_by(|a, b| a.name.cmp(&b.name));
+        dbs
+    }
+
+    /// The tables of `db` this session may see, by name.
+    pub fn visible_tables<'a>(&self, state: &'a State, db: &Database) -> Vec<&'a Table> {
+        let mut tables: Vec<&Table> = state
+            .tables(db.id)
+            .filter(|t| self.any_on_table(&db.name, &t.name))
+            .collect();
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
+        tables
     }
 
     /// Passes or fails one need; `SelectScannedTables` passes here and is

@@ -55,7 +55,8 @@ pub fn execute(fe: &Fe, session: &mut Session, stmt: &AccountStmt) -> Result<Out
     }
 }
 
-fn identity(u: &UserIdent) -> String {
+/// `'user'@'host'`, as StarRocks' messages print an account.
+pub(super) fn identity(u: &UserIdent) -> String {
     format!("'{}'@'{}'", u.user, u.host)
 }
 

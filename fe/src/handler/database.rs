@@ -135,11 +135,9 @@ pub fn use_database(fe: &Fe, session: &mut Session, name: &str) -> Result<(), Fe
 /// `SHOW DATABASES`.
 /// `SHOW DATABASES`: the databases the user has some privilege on or in.
 pub fn show(fe: &Fe, grants: &Grants, filter: Option<&ShowFilter>) -> Result<Output, FeError> {
-    let mut names: Vec<String> = fe
-        .catalog
-        .read()
-        .databases()
-        .filter(|d| grants.any_in_database(&d.name))
+    let mut names: Vec<String> = grants
+        .visible_databases(&fe.catalog.read())
+        .iter()
         .map(|d| d.name.clone())
         .collect();
     names.push(INFORMATION_SCHEMA.to_string());

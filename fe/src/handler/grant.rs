@@ -3,6 +3,7 @@
 use catalog::{Change, ObjectType, Privilege, PrivilegeGrant, PrivilegeObject, add_grant, remove_grant};
 use parser::ast::{AccountStmt, GrantObject, Grantee};
 
+use super::account::identity;
 use crate::Fe;
 use crate::error::FeError;
 use crate::privilege::{PUBLIC, builtin_grants};
@@ -115,10 +116,7 @@ pub fn grant_or_revoke(fe: &Fe, session: &Session, stmt: &AccountStmt) -> Result
         match grantee {
             Grantee::User(u) => {
                 let Some(mut account) = txn.state().user(&u.user, &u.host).cloned() else {
-                    return Err(FeError::analysis(format!(
-                        "cannot find user '{}'@'{}'!",
-                        u.user, u.host
-                    )));
+                    return Err(FeError::analysis(format!("cannot find user {}!", identity(u))));
                 };
                 apply(&mut account.grants)?;
                 txn.push(Change::PutUser(account));
@@ -278,10 +276,7 @@ pub fn show_grants(
         }
         Some(Grantee::User(u)) => {
             let Some(user) = state.user(&u.user, &u.host) else {
-                return Err(FeError::analysis(format!(
-                    "cannot find user '{}'@'{}'!",
-                    u.user, u.host
-                )));
+                return Err(FeError::analysis(format!("cannot find user {}!", identity(u))));
             };
             user_rows(&mut rs, user);
         }

@@ -85,11 +85,7 @@ pub fn table_status(
         "Comment",
     ]);
     let state = fe.catalog.read();
-    let mut tables: Vec<_> = state
-        .tables(db.id)
-        .filter(|t| grants.any_on_table(&db.name, &t.name))
-        .collect();
-    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let tables = grants.visible_tables(&state, &db);
     for t in tables {
         let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
         rs.push(vec![
@@ -160,11 +156,7 @@ pub fn data(
     let db = resolve_db(fe, session, None)?;
     let mut rs = ResultSet::text_columns(&["TableName", "Size", "ReplicaCount"]);
     let state = fe.catalog.read();
-    let mut tables: Vec<_> = state
-        .tables(db.id)
-        .filter(|t| grants.any_on_table(&db.name, &t.name))
-        .collect();
-    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let tables = grants.visible_tables(&state, &db);
     let (mut total_size, mut total_replicas) = (0, 0);
     for t in tables {
         let (replicas, size) = replicas_and_size(t);
@@ -221,16 +213,8 @@ pub fn tables(
         }
     } else {
         let db = resolve_db(fe, session, Some(&db_name))?;
-        let mut names: Vec<String> = fe
-            .catalog
-            .read()
-            .tables(db.id)
-            .filter(|t| grants.any_on_table(&db.name, &t.name))
-            .map(|t| t.name.clone())
-            .collect();
-        names.sort();
-        for n in names {
-            let mut row: Vec<Value> = vec![n.into()];
+        for t in grants.visible_tables(&fe.catalog.read(), &db) {
+            let mut row: Vec<Value> = vec![t.name.clone().into()];
             if full {
                 row.push("BASE TABLE".into());
             }

@@ -122,12 +122,7 @@ fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(Sch
     let state = catalog.read();
     // Only what the user may see: databases it has a privilege on or in, and
     // tables it has a privilege on.
-    let mut dbs: Vec<_> = state
-        .databases()
-        .filter(|d| grants.any_in_database(&d.name))
-        .cloned()
-        .collect();
-    dbs.sort_by(|a, b| a.name.cmp(&b.name));
+    let dbs = grants.visible_databases(&state);
     let out = match name {
         "schemata" => {
             use Kind::Text as T;
@@ -195,12 +190,7 @@ fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(Sch
                 ]);
             }
             for db in &dbs {
-                let mut tables: Vec<_> = state
-                    .tables(db.id)
-                    .filter(|t| grants.any_on_table(&db.name, &t.name))
-                    .collect();
-                tables.sort_by(|a, b| a.name.cmp(&b.name));
-                for t in tables {
+                for t in grants.visible_tables(&state, db) {
                     let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
                     let avg = size.checked_div(rows).unwrap_or(0);
                     let created = crate::handler::format_time(t.created_ms);
@@ -260,12 +250,7 @@ fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(Sch
                 ("SRS_ID", I),
             ]);
             for db in &dbs {
-                let mut tables: Vec<_> = state
-                    .tables(db.id)
-                    .filter(|t| grants.any_on_table(&db.name, &t.name))
-                    .collect();
-                tables.sort_by(|a, b| a.name.cmp(&b.name));
-                for t in tables {
+                for t in grants.visible_tables(&state, db) {
                     for (i, c) in t.columns.iter().enumerate() {
                         let (data_type, chars, precision, scale) = type_facts(&c.ty);
                         let opt = |v: Option<i64>| v.map_or(V::N, V::I);
