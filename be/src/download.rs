@@ -1,9 +1,10 @@
 //! DOWNLOAD for RESTORE: the backed-up snapshot of each tablet, from a
 //! repository into that tablet's staging directory ([`crate::restore`]),
 //! md5-verified. Tablets run on the download worker pool of [`Transfers`];
-//! a file an earlier attempt already staged intact is not fetched again.
+//! a file an earlier attempt already staged intact is not fetched again. The
+//! staged files are synced once, when the whole task is done.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use repository::layout::split_checksum;
@@ -13,10 +14,10 @@ use rpc::pb;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use crate::BeError;
 use crate::restore::is_plain_name;
-use crate::storage::{TabletStore, sync_dir};
+use crate::storage::TabletStore;
 use crate::transfer::{Transfers, run_tablets};
+use crate::{BeError, batch};
 
 /// Runs a DOWNLOAD task. Progress messages go to the returned receiver as
 /// tablets finish; the first failure ends it; dropping the receiver aborts it.
@@ -27,7 +28,8 @@ pub fn download(
 ) -> mpsc::Receiver<Result<pb::DownloadProgress, Status>> {
     let limit = transfers.download_limit.clone();
     let job_id = req.job_id;
-    run_tablets(
+    let root = store.root().to_path_buf();
+    let progress = run_tablets(
         req.repository,
         Arc::clone(&transfers.download_slots),
         req.tablets,
@@ -35,7 +37,44 @@ pub fn download(
             let (store, limit) = (Arc::clone(&store), limit.clone());
             async move { download_tablet(&store, &repo, job_id, &tablet, limit.as_deref()).await }
         },
-    )
+    );
+    durable_at_end(root, progress)
+}
+
+/// Forwards a DOWNLOAD's progress, holding back the message that completes
+/// the task until one file-system sync has made every staged file durable
+/// ([`crate::batch`]): the FE counts a task done only once it is on disk.
+fn durable_at_end(
+    root: PathBuf,
+    mut progress: mpsc::Receiver<Result<pb::DownloadProgress, Status>>,
+) -> mpsc::Receiver<Result<pb::DownloadProgress, Status>> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                next = progress.recv() => next,
+                // The FE went away: dropping `progress` aborts the download.
+                () = tx.closed() => return,
+            };
+            let Some(mut message) = next else {
+                return;
+            };
+            if message.as_ref().is_ok_and(|p| p.finished_num == p.total_num) {
+                let root = root.clone();
+                let synced = tokio::task::spawn_blocking(move || batch::sync_filesystem(&root))
+                    .await
+                    .map_err(|e| BeError::Transport(format!("task failed: {e}")))
+                    .and_then(|r| r);
+                if let Err(e) = synced {
+                    message = Err(e.into());
+                }
+            }
+            if tx.send(message).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// Stages every file of one tablet. Returns the tablet id and the bytes fetched.
@@ -71,9 +110,6 @@ async fn download_tablet(
             .download_file(&tablet.remote_dir, stored, &dir, limit)
             .await?;
     }
-    tokio::task::spawn_blocking(move || sync_dir(&dir))
-        .await
-        .map_err(|e| BeError::Transport(format!("task failed: {e}")))??;
     Ok((tablet_id, fetched))
 }
 

@@ -69,6 +69,14 @@ pub enum BeError {
         /// What is wrong with the staging directory.
         reason: String,
     },
+    /// A replica changed while a task was rewriting it; the task may be retried.
+    #[error("tablet {tablet_id} changed while {task} was installing it")]
+    Concurrent {
+        /// The tablet.
+        tablet_id: u64,
+        /// The task that noticed.
+        task: &'static str,
+    },
     /// Tablet metadata on disk could not be read.
     #[error("corrupt tablet meta {path}: {reason}")]
     CorruptMeta {
@@ -89,6 +97,7 @@ impl From<BeError> for tonic::Status {
             BeError::VersionMissing { .. } => tonic::Status::failed_precondition(err.to_string()),
             BeError::InvalidFileName { .. } => tonic::Status::invalid_argument(err.to_string()),
             BeError::BadStaging { .. } => tonic::Status::failed_precondition(err.to_string()),
+            BeError::Concurrent { .. } => tonic::Status::aborted(err.to_string()),
             BeError::Repository(ref e) if e.is_bad_file() => tonic::Status::data_loss(err.to_string()),
             BeError::Repository(repository::RepoError::NotFound(_)) => {
                 tonic::Status::not_found(err.to_string())

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 pub mod download;
 pub mod error;
 pub mod flight;

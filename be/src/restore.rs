@@ -5,7 +5,7 @@
 //! ```text
 //! <root>/snapshot/restore/<job_id>/<tablet_id>/meta.json    the backed-up source tablet's meta
 //! <root>/snapshot/restore/<job_id>/<tablet_id>/v<version>_<txn>_<part>.parquet
-//!        │ MOVE: hard links, then one atomic meta.json write
+//!        │ MOVE: hard links, then one atomic meta.json rename
 //!        ▼
 //! <root>/data/<tablet_id>/<schema_hash>/r<job_id>_v<version>_<txn>_<part>.parquet
 //! ```
@@ -23,8 +23,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::BeError;
+use crate::batch;
 use crate::snapshot::SNAPSHOT_META;
-use crate::storage::{RowsetMeta, TABLET_META_VERSION, TabletMeta, TabletStore, read_meta_file, sync_dir};
+use crate::storage::{
+    NEXT_META, RowsetMeta, TABLET_META_VERSION, TabletMeta, TabletStore, encode_meta, publish_next_meta,
+    read_meta_file,
+};
 
 /// The directory under the snapshot root that holds every restore job's staging.
 pub const RESTORE_DIR: &str = "restore";
@@ -52,6 +56,49 @@ impl TabletStore {
     /// content of that replica, at `version` (which the staged meta must carry).
     /// Idempotent. Returns the replica's (rows, bytes) afterwards.
     pub fn install_staged(&self, job_id: u64, tablet_id: u64, version: u64) -> Result<(u64, u64), BeError> {
+        let stats = self.install_staged_many(job_id, &[(tablet_id, version)])?;
+        stats.into_iter().next().ok_or(BeError::TabletNotFound(tablet_id))
+    }
+
+    /// MOVE of a batch of `(tablet_id, version)`, in three phases with one
+    /// file-system sync after each of the first two ([`crate::batch`]): link
+    /// every staged file into its replica and write each next meta; switch
+    /// every replica to its next meta (one rename each); delete the files the
+    /// new metas no longer name. Returns (rows, bytes) per tablet, in order.
+    pub fn install_staged_many(
+        &self,
+        job_id: u64,
+        tablets: &[(u64, u64)],
+    ) -> Result<Vec<(u64, u64)>, BeError> {
+        let prepared = batch::map(tablets, |&(tablet_id, version)| {
+            self.prepare_install(job_id, tablet_id, version)
+        })?;
+        batch::sync_filesystem(self.root())?;
+        batch::map(&prepared, |p| {
+            let _guard = self.meta_lock(p.tablet_id).lock();
+            let current = self
+                .meta(p.tablet_id)?
+                .ok_or(BeError::TabletNotFound(p.tablet_id))?;
+            if current != p.base {
+                return Err(BeError::Concurrent {
+                    tablet_id: p.tablet_id,
+                    task: "a restore",
+                });
+            }
+            publish_next_meta(&p.dir)
+        })?;
+        batch::sync_filesystem(self.root())?;
+        batch::map(&prepared, |p| {
+            remove_unreferenced(&p.dir, &p.next)?;
+            let rows = p.next.rowsets.iter().map(|r| r.rows).sum();
+            let bytes = p.next.rowsets.iter().map(|r| r.bytes).sum();
+            Ok((rows, bytes))
+        })
+    }
+
+    /// The first phase of MOVE for one tablet: links its staged files into
+    /// the replica under job-prefixed names and writes the replica's next meta.
+    fn prepare_install(&self, job_id: u64, tablet_id: u64, version: u64) -> Result<Install, BeError> {
         let bad = |reason: String| BeError::BadStaging {
             job_id,
             tablet_id,
@@ -90,22 +137,20 @@ impl TabletStore {
             }
             rowsets.push(RowsetMeta { files, ..rowset });
         }
-        sync_dir(&dir)?;
-
-        let _guard = self.meta_lock(tablet_id).lock();
-        let current = self.meta(tablet_id)?.ok_or(BeError::TabletNotFound(tablet_id))?;
-        let meta = TabletMeta {
+        let base = self.meta(tablet_id)?.ok_or(BeError::TabletNotFound(tablet_id))?;
+        let next = TabletMeta {
             format_version: TABLET_META_VERSION,
             version,
             rowsets,
-            ..current
+            ..base.clone()
         };
-        self.save_meta_at(&dir, &meta)?;
-        sync_dir(&dir)?;
-        remove_unreferenced(&dir, &meta)?;
-        let rows = meta.rowsets.iter().map(|r| r.rows).sum();
-        let bytes = meta.rowsets.iter().map(|r| r.bytes).sum();
-        Ok((rows, bytes))
+        std::fs::write(dir.join(NEXT_META), encode_meta(&dir, &next)?)?;
+        Ok(Install {
+            tablet_id,
+            dir,
+            base,
+            next,
+        })
     }
 
     /// RELEASE: removes the staging of restore job `job_id`. Idempotent.
@@ -148,6 +193,17 @@ impl TabletStore {
         }
         Ok(removed)
     }
+}
+
+/// One tablet of a MOVE between its phases.
+struct Install {
+    tablet_id: u64,
+    /// The replica's schema directory.
+    dir: PathBuf,
+    /// The replica's meta when the files were linked.
+    base: TabletMeta,
+    /// The meta it switches to.
+    next: TabletMeta,
 }
 
 /// True when `name` is one path segment naming a file: no `/`, no `..`.
@@ -374,6 +430,30 @@ mod tests {
             std::fs::read(schema_dir.join("r42_v3_30_0.parquet")).expect("read"),
             b"v3_30_0.parquet"
         );
+    }
+
+    #[test]
+    fn a_batch_switches_no_replica_when_one_tablet_is_not_staged() {
+        let (_dir, store) = store_with_tablet();
+        store.create(&tablet_meta(8, 11, 1, vec![])).expect("create");
+        stage(&store, 3);
+        let err = store
+            .install_staged_many(JOB, &[(TABLET, 3), (8, 3)])
+            .expect_err("tablet 8 has nothing staged");
+        assert!(matches!(err, BeError::BadStaging { tablet_id: 8, .. }), "{err}");
+        let meta = store.meta(TABLET).expect("meta").expect("exists");
+        assert_eq!(
+            (meta.version, meta.rowsets[0].files[0].as_str()),
+            (2, "v2_20_0.parquet")
+        );
+        assert_eq!(store.meta(8).expect("meta").expect("exists").version, 1);
+        // The retry with tablet 8 left out installs tablet 7 over the links the
+        // failed attempt made.
+        assert_eq!(
+            store.install_staged_many(JOB, &[(TABLET, 3)]).expect("move"),
+            [(7, 30)]
+        );
+        assert!(!store.schema_dir(TABLET).expect("dir").join(NEXT_META).exists());
     }
 
     #[test]

@@ -96,17 +96,17 @@ impl pb::backend_server::Backend for BackendService {
         let job_id = req.job_id;
         let tablets = self
             .blocking(move |store| {
-                let mut stats = Vec::with_capacity(req.tablets.len());
-                for tablet in req.tablets {
-                    let (rows, data_bytes) =
-                        store.install_staged(job_id, tablet.tablet_id, tablet.version)?;
-                    stats.push(pb::TabletStat {
-                        tablet_id: tablet.tablet_id,
+                let tablets: Vec<(u64, u64)> = req.tablets.iter().map(|t| (t.tablet_id, t.version)).collect();
+                let stats = store.install_staged_many(job_id, &tablets)?;
+                Ok(tablets
+                    .iter()
+                    .zip(stats)
+                    .map(|(&(tablet_id, _), (rows, data_bytes))| pb::TabletStat {
+                        tablet_id,
                         rows,
                         data_bytes,
-                    });
-                }
-                Ok(stats)
+                    })
+                    .collect::<Vec<_>>())
             })
             .await?;
         tracing::debug!(job_id, tablets = tablets.len(), "restored snapshots installed");
@@ -149,25 +149,30 @@ impl pb::backend_server::Backend for BackendService {
         }))
     }
 
-    async fn create_tablet(
+    async fn create_tablets(
         &self,
-        request: Request<pb::CreateTabletRequest>,
-    ) -> Result<Response<pb::CreateTabletResponse>, Status> {
-        let req = request.into_inner();
-        let meta = TabletMeta {
-            format_version: TABLET_META_VERSION,
-            tablet_id: req.tablet_id,
-            schema_hash: req.schema_hash,
-            table_id: req.table_id,
-            partition_id: req.partition_id,
-            index_id: req.index_id,
-            version: req.version,
-            schema_json: req.schema_json,
-            rowsets: Vec::new(),
-        };
-        self.blocking(move |store| store.create(&meta)).await?;
-        tracing::debug!(tablet_id = req.tablet_id, "tablet created");
-        Ok(Response::new(pb::CreateTabletResponse {}))
+        request: Request<pb::CreateTabletsRequest>,
+    ) -> Result<Response<pb::CreateTabletsResponse>, Status> {
+        let metas: Vec<TabletMeta> = request
+            .into_inner()
+            .tablets
+            .into_iter()
+            .map(|req| TabletMeta {
+                format_version: TABLET_META_VERSION,
+                tablet_id: req.tablet_id,
+                schema_hash: req.schema_hash,
+                table_id: req.table_id,
+                partition_id: req.partition_id,
+                index_id: req.index_id,
+                version: req.version,
+                schema_json: req.schema_json,
+                rowsets: Vec::new(),
+            })
+            .collect();
+        let count = metas.len();
+        self.blocking(move |store| store.create_many(&metas)).await?;
+        tracing::debug!(count, "tablets created");
+        Ok(Response::new(pb::CreateTabletsResponse {}))
     }
 
     async fn write_rowset(

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch;
 use crate::error::BeError;
 
 /// Current tablet meta format. 2 added `rowsets`.
@@ -37,6 +38,13 @@ pub struct RowsetMeta {
     /// Bytes of the files.
     pub bytes: u64,
 }
+
+/// A replica's meta, in its schema directory.
+pub const META_FILE: &str = "meta.json";
+
+/// A replica's next meta, written unsynced by batch tasks and renamed over
+/// [`META_FILE`] once a file-system sync made it durable.
+pub const NEXT_META: &str = "meta.next";
 
 /// Stripes of the per-tablet meta lock.
 const META_LOCK_STRIPES: u64 = 64;
@@ -124,6 +132,30 @@ impl TabletStore {
     /// Creates an empty replica. Re-creating with the same schema hash is a no-op,
     /// so the FE may retry safely.
     pub fn create(&self, meta: &TabletMeta) -> Result<(), BeError> {
+        self.create_many(std::slice::from_ref(meta))
+    }
+
+    /// Creates empty replicas, idempotently like [`Self::create`], with two
+    /// file-system syncs for the whole batch ([`crate::batch`]): every new
+    /// meta is written as [`NEXT_META`], synced, renamed to [`META_FILE`] and
+    /// synced again, so a crash leaves each tablet absent or complete.
+    pub fn create_many(&self, metas: &[TabletMeta]) -> Result<(), BeError> {
+        let staged = batch::map(metas, |meta| self.stage_new(meta))?;
+        let staged: Vec<(u64, PathBuf)> = staged.into_iter().flatten().collect();
+        if staged.is_empty() {
+            return Ok(());
+        }
+        batch::sync_filesystem(&self.root)?;
+        batch::map(&staged, |(tablet_id, dir)| {
+            let _guard = self.meta_lock(*tablet_id).lock();
+            publish_next_meta(dir)
+        })?;
+        batch::sync_filesystem(&self.root)
+    }
+
+    /// Writes the meta of a replica that does not exist yet as [`NEXT_META`];
+    /// `None` when the replica exists already.
+    fn stage_new(&self, meta: &TabletMeta) -> Result<Option<(u64, PathBuf)>, BeError> {
         let _guard = self.meta_lock(meta.tablet_id).lock();
         if let Some(existing) = self.meta(meta.tablet_id)? {
             if existing.schema_hash != meta.schema_hash {
@@ -133,11 +165,12 @@ impl TabletStore {
                     requested: meta.schema_hash,
                 });
             }
-            return Ok(());
+            return Ok(None);
         }
         let dir = self.tablet_dir(meta.tablet_id).join(meta.schema_hash.to_string());
         std::fs::create_dir_all(&dir)?;
-        self.save_meta_at(&dir, meta)
+        std::fs::write(dir.join(NEXT_META), encode_meta(&dir, meta)?)?;
+        Ok(Some((meta.tablet_id, dir)))
     }
 
     /// The lock that serialises meta updates of `tablet_id`.
@@ -147,11 +180,7 @@ impl TabletStore {
 
     /// Writes a tablet's meta into its schema directory (caller holds the lock).
     pub(crate) fn save_meta_at(&self, dir: &Path, meta: &TabletMeta) -> Result<(), BeError> {
-        let body = serde_json::to_vec_pretty(meta).map_err(|e| BeError::CorruptMeta {
-            path: dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        write_atomic(&dir.join("meta.json"), &body)
+        write_atomic(&dir.join(META_FILE), &encode_meta(dir, meta)?)
     }
 
     /// The directory holding a tablet's meta and files.
@@ -165,7 +194,7 @@ impl TabletStore {
         let Some(schema_dir) = first_subdir(&dir)? else {
             return Ok(None);
         };
-        read_meta_file(&schema_dir.join("meta.json"))
+        read_meta_file(&schema_dir.join(META_FILE))
     }
 
     /// Removes a replica: renamed into `trash/` first (atomic), then deleted.
@@ -202,6 +231,23 @@ impl TabletStore {
     }
 }
 
+/// The serialized form of `meta`, which lives in `dir`.
+pub(crate) fn encode_meta(dir: &Path, meta: &TabletMeta) -> Result<Vec<u8>, BeError> {
+    serde_json::to_vec_pretty(meta).map_err(|e| BeError::CorruptMeta {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Renames the [`NEXT_META`] staged in `dir` over [`META_FILE`] (caller holds
+/// the tablet's meta lock). A retry that finds it already renamed succeeds.
+pub(crate) fn publish_next_meta(dir: &Path) -> Result<(), BeError> {
+    match std::fs::rename(dir.join(NEXT_META), dir.join(META_FILE)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir.join(META_FILE).is_file() => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// Reads a tablet meta file (a replica's, or one inside a snapshot); `None` when absent.
 pub(crate) fn read_meta_file(path: &Path) -> Result<Option<TabletMeta>, BeError> {
     let bytes = match std::fs::read(path) {
@@ -220,12 +266,6 @@ pub(crate) fn read_meta_file(path: &Path) -> Result<Option<TabletMeta>, BeError>
         });
     }
     Ok(Some(meta))
-}
-
-/// Makes the entries of `dir` (new names, renames) durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), BeError> {
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
 }
 
 fn first_subdir(dir: &Path) -> Result<Option<PathBuf>, BeError> {
@@ -299,6 +339,30 @@ mod tests {
         assert!(store.drop_tablet(7).unwrap());
         assert!(!store.drop_tablet(7).unwrap());
         assert!(store.meta(7).unwrap().is_none());
+    }
+
+    #[test]
+    fn create_many_creates_the_missing_replicas_of_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TabletStore::open(dir.path().to_path_buf()).unwrap();
+        store.create(&meta(7, 11)).unwrap();
+        let batch: Vec<TabletMeta> = (7..57).map(|id| meta(id, 11)).collect();
+        store.create_many(&batch).unwrap();
+        assert_eq!(store.usage().unwrap().0, 50);
+        for id in 7..57 {
+            let dir = store.schema_dir(id).unwrap();
+            assert_eq!(
+                std::fs::read_dir(&dir).unwrap().count(),
+                1,
+                "only meta.json in {dir:?}"
+            );
+            assert_eq!(store.meta(id).unwrap().unwrap(), meta(id, 11));
+        }
+        let clash = [meta(60, 11), meta(8, 12)];
+        assert!(matches!(
+            store.create_many(&clash),
+            Err(BeError::SchemaHashMismatch { tablet_id: 8, .. })
+        ));
     }
 
     #[test]

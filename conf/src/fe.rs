@@ -29,8 +29,9 @@ config_struct! {
         backup_job_default_timeout_ms: u64 = 86_400_000u64,
         /// UPLOAD tasks per BE for one backup (0 = one task per tablet).
         max_upload_task_per_be: u32 = 0u32,
-        /// DOWNLOAD tasks per BE for one restore (0 = one task per tablet).
-        max_download_task_per_be: u32 = 0u32,
+        /// DOWNLOAD (and MOVE) tasks per BE for one restore, at least 1; a BE runs the
+        /// tablets of a task on its download workers and syncs them once per task.
+        max_download_task_per_be: u32 = 1u32,
         /// Test-only: milliseconds a job's `timeout` second lasts (1000 in production).
         debug_timeout_millis_per_second: u64 = 1000u64,
         /// Test-only: milliseconds a restore job waits at the start of each state (0 in production).

@@ -21,6 +21,9 @@ pub use placement::place_replicas;
 
 use crate::error::FeError;
 
+/// Tablets per CREATE request to one backend.
+const CREATE_BATCH: usize = 1024;
+
 /// Largest gRPC message sent to or accepted from a BE.
 pub const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
@@ -187,26 +190,40 @@ impl Cluster {
         }
     }
 
-    /// Creates tablet replicas on their backends, all in parallel; fails with the
-    /// first error (the caller removes what was created).
+    /// Creates tablet replicas on their backends: one request per backend and
+    /// [`CREATE_BATCH`] tablets, all in parallel; fails with the first error
+    /// (the caller removes what was created).
     pub async fn create_tablets(
         &self,
         requests: Vec<(Backend, pb::CreateTabletRequest)>,
     ) -> Result<(), FeError> {
-        let mut tasks = Vec::new();
+        let mut by_backend: HashMap<u64, (Backend, Vec<pb::CreateTabletRequest>)> = HashMap::new();
         for (be, req) in requests {
-            let client = self.client(&be)?;
-            tasks.push(async move {
-                let tablet = req.tablet_id;
-                let mut client = client;
-                client.create_tablet(req).await.map_err(|s| {
-                    FeError::common(format!(
-                        "Failed to create tablet {tablet} on backend {}: {}",
-                        be.address(),
-                        s.message()
-                    ))
-                })
-            });
+            by_backend
+                .entry(be.id)
+                .or_insert_with(|| (be, Vec::new()))
+                .1
+                .push(req);
+        }
+        let mut tasks = Vec::new();
+        for (be, tablets) in by_backend.into_values() {
+            for chunk in tablets.chunks(CREATE_BATCH) {
+                let mut client = self.client(&be)?;
+                let address = be.address();
+                let req = pb::CreateTabletsRequest {
+                    tablets: chunk.to_vec(),
+                };
+                tasks.push(async move {
+                    let first = req.tablets.first().map_or(0, |t| t.tablet_id);
+                    let count = req.tablets.len();
+                    client.create_tablets(req).await.map_err(|s| {
+                        FeError::common(format!(
+                            "Failed to create {count} tablets (first {first}) on backend {address}: {}",
+                            s.message()
+                        ))
+                    })
+                });
+            }
         }
         for result in join_all(tasks).await {
             result?;

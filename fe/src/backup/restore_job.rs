@@ -269,7 +269,7 @@ async fn downloading(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Step {
                 });
         }
     }
-    let tasks = tasks_of(by_backend, b.config.max_download_task_per_be);
+    let tasks = tasks_of(by_backend, b.config.max_download_task_per_be.max(1));
     start_progress(ctl, &tasks);
     let job_id = job.job_id as u64;
     let mut results = futures::stream::iter(tasks)
@@ -357,7 +357,7 @@ async fn committing(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Result<HashMap<
             });
         }
     }
-    let tasks = tasks_of(by_backend, 0);
+    let tasks = tasks_of(by_backend, b.config.max_download_task_per_be.max(1));
     ctl.volatile.lock().unfinished = tasks
         .iter()
         .map(|(sig, _, t)| (sig.clone(), t.first().map_or(0, |m| m.tablet_id).to_string()))

@@ -112,7 +112,8 @@ pub(super) fn repository(b: &Backups, name: &str) -> Result<catalog::Repository,
 }
 
 /// Splits each backend's items into tasks with fresh signatures: `per_be`
-/// tasks per backend, 0 = one task per item.
+/// tasks per backend, 0 = one task per item. (RESTORE passes at least 1: its
+/// BEs batch a task's tablets, BACKUP's upload each in its own task.)
 pub(super) fn tasks_of<T>(
     by_backend: std::collections::BTreeMap<u64, Vec<T>>,
     per_be: u32,
