@@ -27,24 +27,32 @@ BUCKETS = {"lineitem": 64, "orders": 32, "partsupp": 16, "part": 8, "customer": 
 
 
 def wait_job(cur, kind, db, timeout=3600):
-    """Polls SHOW BACKUP / SHOW RESTORE (kind) of db until FINISHED; raises on CANCELLED."""
+    """Polls SHOW BACKUP / SHOW RESTORE (kind) of db until FINISHED; raises on CANCELLED.
+    Returns {state: seconds after the call at which it was first seen}."""
     state_col, status_col = {"BACKUP": (3, 12), "RESTORE": (4, 16)}[kind]
-    deadline = time.time() + timeout
+    start = time.perf_counter()
+    seen = {}
     while True:
         cur.execute(f"SHOW {kind} FROM {db}")
         row = cur.fetchone()
         state, status = row[state_col], row[status_col]
+        seen.setdefault(state, time.perf_counter() - start)
         if state == "FINISHED":
-            return
+            return seen
         if state == "CANCELLED":
             raise RuntimeError(f"{kind.lower()} cancelled: {status}")
-        if time.time() > deadline:
+        if time.perf_counter() - start > timeout:
             raise RuntimeError(f"{kind.lower()} still {state} after {timeout} s")
-        time.sleep(0.02)
+        time.sleep(0.01)
+
+
+def states(seen):
+    """When each state was first seen, as printed by the benchmarks."""
+    return ", ".join(f"{state} at {t:.2f} s" for state, t in seen.items())
 
 
 def wait_backup(cur, db):
-    wait_job(cur, "BACKUP", db)
+    return wait_job(cur, "BACKUP", db)
 
 
 def tree_bytes(paths):
@@ -109,11 +117,11 @@ def main():
         cur.execute(f"CREATE REPOSITORY bench WITH BROKER ON LOCATION 'file://{repo}'")
         start = time.perf_counter()
         cur.execute("BACKUP SNAPSHOT tpch.s1 TO bench")
-        wait_backup(cur, "tpch")
+        tpch_states = wait_backup(cur, "tpch")
         subprocess.run(["sync"], check=True)
         backup_s = time.perf_counter() - start
         print(f"cp -r + sync: {cp_s:.2f} s ({mb / cp_s:.0f} MB/s)")
-        print(f"BACKUP:       {backup_s:.2f} s ({mb / backup_s:.0f} MB/s)")
+        print(f"BACKUP:       {backup_s:.2f} s ({mb / backup_s:.0f} MB/s); {states(tpch_states)}")
         print(f"ratio backup MB/s / cp MB/s = {cp_s / backup_s:.2f} (target >= 0.8)")
 
         parts = 100
@@ -125,10 +133,10 @@ def main():
         cur.execute("INSERT INTO small.t VALUES " + ", ".join(f"({i}, {i})" for i in range(parts * 10)))
         start = time.perf_counter()
         cur.execute("BACKUP SNAPSHOT small.s2 TO bench")
-        wait_backup(cur, "small")
+        small_states = wait_backup(cur, "small")
         small_s = time.perf_counter() - start
         print(f"BACKUP of {parts * buckets} small tablets: {small_s:.2f} s "
-              f"({small_s * 1000 / (parts * buckets):.2f} ms per tablet)")
+              f"({small_s * 1000 / (parts * buckets):.2f} ms per tablet); {states(small_states)}")
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -8,9 +8,10 @@
    repository and
    - restores the 10,000-tablet snapshot: total seconds and the FE's peak RSS
      (targets: < 10 s, < 500 MB);
-   - times `cp -r` + `sync` of the TPC-H snapshot directory, then RESTORE of it
-     with replication_num 1 (target: >= 0.8x of cp MB/s) and with 3, checking
-     every table's row count against cluster A's.
+   - in rounds (default 3), times `cp -r` + `sync` of the TPC-H snapshot
+     directory and right after it a RESTORE of it, with replication_num 1
+     (target: >= 0.8x of cp MB/s) and with 3, checking every table's row count
+     against cluster A's; prints every round and the medians.
 
 Needs a release build (`cargo build --release --bin starling`) and
 `pip install tpchgen-cli pymysql`. Usage: python3 bench/restore.py [--sf 1]
@@ -18,6 +19,7 @@ Needs a release build (`cargo build --release --bin starling`) and
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,22 +28,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tpch  # noqa: E402  (schema, data generation, Stream Load, cluster start)
-from backup import BUCKETS, tree_bytes, wait_backup, wait_job  # noqa: E402
+from backup import BUCKETS, states, tree_bytes, wait_backup, wait_job  # noqa: E402
 
 SMALL_PARTITIONS = 100
 
 
 def wait_restore(cur, db):
-    wait_job(cur, "RESTORE", db)
+    return wait_job(cur, "RESTORE", db)
 
 
-def phases(cur, db):
-    """Seconds spent from submission to the end of each phase, from SHOW RESTORE's times."""
-    cur.execute(f"SHOW RESTORE FROM {db}")
-    row = cur.fetchone()
-    t = [time.mktime(time.strptime(v, "%Y-%m-%d %H:%M:%S")) for v in row[8:13]]
-    names = ["PENDING", "SNAPSHOTING", "DOWNLOAD(ING)", "COMMIT(TING)"]
-    return ", ".join(f"{n} {b - a:.0f} s" for n, a, b in zip(names, t, t[1:]))
+def copy_baseline(snapshot, copy):
+    """Seconds of `cp -r` + `sync` of the snapshot directory (from a synced start)."""
+    subprocess.run(["sync"], check=True)
+    start = time.perf_counter()
+    subprocess.run(["cp", "-r", snapshot, copy], check=True)
+    subprocess.run(["sync"], check=True)
+    secs = time.perf_counter() - start
+    shutil.rmtree(copy)
+    return secs
 
 
 def timestamp(cur, label):
@@ -119,9 +123,12 @@ def build_source(binary, work, sf, small_tablets):
         cur.execute("BACKUP SNAPSHOT small.s2 TO bench")
         wait_backup(cur, "small")
     finally:
+        # Its files stay until the end of the run: deleting tens of thousands of
+        # files right before cluster B creates as many slows B's inode
+        # allocation on some file systems (ext4 without a journal skips
+        # recently freed inodes), which is not what this benchmark measures.
         proc.terminate()
         proc.wait(timeout=60)
-        shutil.rmtree(cluster, ignore_errors=True)
     return repo, rows
 
 
@@ -130,6 +137,7 @@ def main():
     ap.add_argument("--sf", default="1")
     ap.add_argument("--binary", default=None)
     ap.add_argument("--small-tablets", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=3, help="cp/RESTORE rounds per replication_num")
     args = ap.parse_args()
 
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/starling/target"))
@@ -143,10 +151,11 @@ def main():
             cur.execute(f"CREATE READ ONLY REPOSITORY bench WITH BROKER ON LOCATION 'file://{repo}'")
 
             ts = timestamp(cur, "s2")
+            subprocess.run(["sync"], check=True)
             start = time.perf_counter()
             cur.execute(f"RESTORE SNAPSHOT small.s2 FROM bench PROPERTIES "
                         f"('backup_timestamp' = '{ts}', 'replication_num' = '1')")
-            wait_restore(cur, "small")
+            small_states = wait_restore(cur, "small")
             small_s = time.perf_counter() - start
             rss = peak_rss_mb(fe_pid(proc.pid))
             try:
@@ -155,37 +164,38 @@ def main():
             except Exception as e:  # a query failure is reported, the benchmark goes on
                 print(f"verification query on the small table failed: {e}")
             print(f"\nRESTORE of {args.small_tablets} small tablets: {small_s:.2f} s (target < 10 s), "
-                  f"FE peak RSS {rss:.0f} MB (target < 500 MB); {phases(cur, 'small')}")
+                  f"FE peak RSS {rss:.0f} MB (target < 500 MB); {states(small_states)}")
 
             snapshot = os.path.join(repo, "__starrocks_repository_bench", "__ss_s1")
             mb = tree_bytes([snapshot]) / 1e6
-            subprocess.run(["sync"], check=True)
-            copy = os.path.join(work, "cp-baseline")
-            start = time.perf_counter()
-            subprocess.run(["cp", "-r", snapshot, copy], check=True)
-            subprocess.run(["sync"], check=True)
-            cp_s = time.perf_counter() - start
-            shutil.rmtree(copy)
-            subprocess.run(["sync"], check=True)
-
             ts = timestamp(cur, "s1")
-            results = {}
-            for db, replicas in (("tpch", 1), ("tpch3", 3)):
-                start = time.perf_counter()
-                cur.execute(f"RESTORE SNAPSHOT {db}.s1 FROM bench PROPERTIES "
-                            f"('backup_timestamp' = '{ts}', 'replication_num' = '{replicas}')")
-                wait_restore(cur, db)
-                subprocess.run(["sync"], check=True)
-                results[replicas] = time.perf_counter() - start
-                got = counts(cur, db)
-                assert got == rows, f"{db}: {got} != {rows}"
-            print(f"snapshot of {mb:.0f} MB")
-            print(f"cp -r + sync:          {cp_s:.2f} s ({mb / cp_s:.0f} MB/s)")
-            for replicas, secs in results.items():
-                print(f"RESTORE, {replicas} replica(s): {secs:.2f} s ({mb / secs:.0f} MB/s, "
-                      f"{mb * replicas / secs:.0f} MB/s written)")
-            print(f"ratio restore MB/s / cp MB/s = {cp_s / results[1]:.2f} (replication_num 1, target >= 0.8); "
-                  f"{cp_s / results[3]:.2f} with 3 replicas")
+            print(f"snapshot of {mb:.0f} MB; each round times cp -r + sync of it, then its RESTORE")
+            ratios = {}
+            for replicas in (1, 3):
+                rounds = []
+                for i in range(args.rounds):
+                    cp_s = copy_baseline(snapshot, os.path.join(work, "cp-baseline"))
+                    db = f"tpch_r{replicas}_{i}"
+                    subprocess.run(["sync"], check=True)
+                    start = time.perf_counter()
+                    cur.execute(f"RESTORE SNAPSHOT {db}.s1 FROM bench PROPERTIES "
+                                f"('backup_timestamp' = '{ts}', 'replication_num' = '{replicas}')")
+                    seen = wait_restore(cur, db)
+                    subprocess.run(["sync"], check=True)
+                    secs = time.perf_counter() - start
+                    got = counts(cur, db)
+                    assert got == rows, f"{db}: {got} != {rows}"
+                    print(f"  replication_num {replicas}, round {i + 1}: cp -r + sync {cp_s:.2f} s "
+                          f"({mb / cp_s:.0f} MB/s); RESTORE {secs:.2f} s ({mb / secs:.0f} MB/s, "
+                          f"{mb * replicas / secs:.0f} MB/s written), ratio {cp_s / secs:.2f}; {states(seen)}")
+                    rounds.append((cp_s, secs))
+                cp_med = statistics.median(r[0] for r in rounds)
+                secs_med = statistics.median(r[1] for r in rounds)
+                ratios[replicas] = cp_med / secs_med
+                print(f"RESTORE, {replicas} replica(s), median of {args.rounds}: {secs_med:.2f} s "
+                      f"({mb / secs_med:.0f} MB/s) against cp -r + sync {cp_med:.2f} s ({mb / cp_med:.0f} MB/s)")
+            print(f"ratio restore MB/s / cp MB/s = {ratios[1]:.2f} (replication_num 1, target >= 0.8); "
+                  f"{ratios[3]:.2f} with 3 replicas")
         finally:
             proc.terminate()
             proc.wait(timeout=60)

@@ -1,15 +1,17 @@
 //! DOWNLOAD for RESTORE: the backed-up snapshot of each tablet, from a
 //! repository into that tablet's staging directory ([`crate::restore`]),
 //! md5-verified. Tablets run on the download worker pool of [`Transfers`];
-//! a file an earlier attempt already staged intact is not fetched again. The
-//! staged files are synced once, when the whole task is done.
+//! a file an earlier attempt already staged intact is not fetched again, and
+//! the repository is not listed: each file is fetched by its stored name.
+//! Each staged file's writeback starts as soon as it is written; the task
+//! syncs them all once, when every tablet is staged.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use repository::layout::split_checksum;
 use repository::transfer::md5_of_file;
-use repository::{RateLimiter, RemoteFile, RepoError, Repository};
+use repository::{RateLimiter, Repository};
 use rpc::pb;
 use tokio::sync::mpsc;
 use tonic::Status;
@@ -96,33 +98,32 @@ async fn download_tablet(
     }
     let dir = store.staging_dir(job_id, tablet_id);
     tokio::fs::create_dir_all(&dir).await?;
-    let listing = repo.list_dir(&tablet.remote_dir).await?.files;
     let mut fetched = 0u64;
     for stored in &tablet.stored_names {
-        let remote = listing
-            .iter()
-            .find(|f| &f.stored_name == stored)
-            .ok_or_else(|| RepoError::NotFound(repo.display(&format!("{}/{stored}", tablet.remote_dir))))?;
-        if already_staged(&dir, remote).await? {
+        // A stored name without a checksum cannot be verified; the download says so.
+        if let Some((name, md5)) = split_checksum(stored)
+            && already_staged(&dir.join(name), md5).await?
+        {
             continue;
         }
         fetched += repo
             .download_file(&tablet.remote_dir, stored, &dir, limit)
             .await?;
+        if let Some((name, _)) = split_checksum(stored) {
+            let staged = dir.join(name);
+            tokio::task::spawn_blocking(move || batch::start_writeback(&staged))
+                .await
+                .map_err(|e| BeError::Transport(format!("task failed: {e}")))?;
+        }
     }
     Ok((tablet_id, fetched))
 }
 
-/// True when `dir` holds `remote` already: same size, and the content hashes
-/// to the checksum in its stored name.
-async fn already_staged(dir: &Path, remote: &RemoteFile) -> Result<bool, BeError> {
-    // Without a checksum nothing can be verified; the download reports why.
-    let Some(md5) = &remote.md5 else {
-        return Ok(false);
-    };
-    let local = dir.join(&remote.name);
-    match tokio::fs::metadata(&local).await {
-        Ok(meta) if meta.is_file() && meta.len() == remote.size => Ok(md5_of_file(&local).await? == *md5),
+/// True when an earlier attempt left `local` staged intact: its content
+/// hashes to `md5`, the checksum in the file's stored name.
+async fn already_staged(local: &Path, md5: &str) -> Result<bool, BeError> {
+    match tokio::fs::metadata(local).await {
+        Ok(meta) if meta.is_file() => Ok(md5_of_file(local).await?.eq_ignore_ascii_case(md5)),
         Ok(_) => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e.into()),

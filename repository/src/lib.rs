@@ -22,9 +22,11 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod hasher;
 pub mod info;
 pub mod layout;
 pub mod location;
+pub mod md5x;
 pub mod meta;
 pub mod rate;
 mod repo;

@@ -11,6 +11,7 @@ use md5::{Digest, Md5};
 use object_store::{GetResultPayload, ObjectStoreExt, PutPayload};
 use tokio::sync::mpsc;
 
+use crate::hasher;
 use crate::layout::{self, PART_SUFFIX};
 use crate::{RateLimiter, RepoError, Repository};
 
@@ -34,14 +35,14 @@ pub async fn md5_of_file(path: &Path) -> Result<String, RepoError> {
     let path = path.to_path_buf();
     blocking(move || {
         let mut file = std::fs::File::open(&path)?;
-        let mut ctx = Md5::new();
-        let mut buf = vec![0u8; 1 << 20];
+        let mut md5 = hasher::Md5::new();
+        let mut buf = vec![0u8; COPY_BUFFER];
         loop {
-            let n = file.read(&mut buf)?;
+            let n = read_some(&mut file, &mut buf)?;
             if n == 0 {
-                return Ok(hex(&ctx.finalize()));
+                return Ok(md5.finish());
             }
-            ctx.update(&buf[..n]);
+            buf = md5.update(buf, n);
         }
     })
     .await
@@ -83,8 +84,14 @@ impl Repository {
         }
         let md5 = if size as usize <= CHUNK {
             let path = local.to_path_buf();
-            let bytes = blocking(move || Ok(std::fs::read(path)?)).await?;
-            let md5 = md5_hex(&bytes);
+            let (bytes, md5) = blocking(move || {
+                let bytes = std::fs::read(path)?;
+                let mut md5 = hasher::Md5::new();
+                let len = bytes.len();
+                let bytes = md5.update(bytes, len);
+                Ok((bytes, md5.finish()))
+            })
+            .await?;
             if let Some(l) = limiter {
                 l.acquire(size).await;
             }
@@ -121,13 +128,14 @@ impl Repository {
         let reader = tokio::task::spawn_blocking(move || -> Option<String> {
             let run = || -> std::io::Result<String> {
                 let mut file = std::fs::File::open(&local)?;
-                let mut ctx = Md5::new();
+                let mut md5 = hasher::Md5::new();
                 loop {
                     let chunk = read_chunk(&mut file)?;
                     if chunk.is_empty() {
-                        return Ok(hex(&ctx.finalize()));
+                        return Ok(md5.finish());
                     }
-                    ctx.update(&chunk);
+                    let len = chunk.len();
+                    let chunk = md5.update(chunk, len);
                     if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
                         return Err(std::io::Error::other("upload stopped"));
                     }
@@ -211,14 +219,14 @@ impl Repository {
                 let staged = part.clone();
                 let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
                     let mut out = std::fs::File::create(&staged)?;
-                    let mut ctx = Md5::new();
+                    let mut md5 = hasher::Md5::new();
                     let mut size = 0u64;
                     while let Some(chunk) = rx.blocking_recv() {
-                        ctx.update(&chunk);
+                        md5.update_slice(&chunk);
                         out.write_all(&chunk)?;
                         size += chunk.len() as u64;
                     }
-                    Ok((size, hex(&ctx.finalize())))
+                    Ok((size, md5.finish()))
                 });
                 let mut failure = None;
                 while let Some(chunk) = stream.next().await {
@@ -255,25 +263,33 @@ impl Repository {
     }
 }
 
-/// Copies `file` to `target` through one small buffer, which stays in the CPU
-/// cache between the read, the hash and the write.
+/// Copies `file` to `target` through one buffer, hashed on the MD5 pool
+/// between the read and the write.
 fn copy_hashing(mut file: std::fs::File, target: &Path) -> Result<(u64, String), RepoError> {
     let mut out = std::fs::File::create(target)?;
-    let mut ctx = Md5::new();
+    let mut md5 = hasher::Md5::new();
     let mut buf = vec![0u8; COPY_BUFFER];
     let mut size = 0u64;
     loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        ctx.update(&buf[..n]);
+        let n = read_some(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        buf = md5.update(buf, n);
         out.write_all(&buf[..n])?;
         size += n as u64;
     }
-    Ok((size, hex(&ctx.finalize())))
+    Ok((size, md5.finish()))
+}
+
+/// One `read`, retried when interrupted; 0 at the end of the file.
+fn read_some(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match file.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
 }
 
 /// Reads up to [`CHUNK`] bytes (fewer only at the end of the file).
