@@ -201,28 +201,8 @@ impl Pool {
 
 #[cfg(test)]
 mod tests {
-    use md5::Digest;
-
     use super::*;
-
-    fn reference(data: &[u8]) -> String {
-        md5::Md5::digest(data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
-    fn bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
+    use crate::md5x::testing::{bytes, reference};
 
     #[test]
     fn streamed_digests_match_the_reference_from_many_threads_at_once() {

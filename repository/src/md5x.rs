@@ -240,18 +240,37 @@ mod avx2 {
     }
 }
 
+/// Reference digests and test data shared by the MD5 tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use md5::Digest;
 
-    use super::*;
-
-    fn reference(data: &[u8]) -> String {
+    /// The `md-5` crate's digest, lowercase hex.
+    pub(crate) fn reference(data: &[u8]) -> String {
         md5::Md5::digest(data)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+
+    /// `len` pseudo-random bytes from `seed` (xorshift).
+    pub(crate) fn bytes(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{bytes, reference};
+    use super::*;
 
     fn digest(data: &[u8]) -> String {
         let whole = data.len() / BLOCK * BLOCK;
@@ -260,31 +279,19 @@ mod tests {
         finish(state, &data[whole..], data.len() as u64)
     }
 
-    fn bytes(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn scalar_matches_the_reference_at_every_padding_boundary() {
         assert_eq!(digest(b""), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(digest(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
         for len in (0..200).chain([1000, 4096, 65_535, 65_536, 1 << 20]) {
-            let data = bytes(len, len as u32);
+            let data = bytes(len, len as u64);
             assert_eq!(digest(&data), reference(&data), "length {len}");
         }
     }
 
     #[test]
     fn lanes_match_the_reference_for_eight_different_messages() {
-        let messages: Vec<Vec<u8>> = (0..LANES).map(|l| bytes(BLOCK * 37, l as u32 + 100)).collect();
+        let messages: Vec<Vec<u8>> = (0..LANES).map(|l| bytes(BLOCK * 37, l as u64 + 100)).collect();
         let mut states = [INITIAL; LANES];
         let data: [&[u8]; LANES] = std::array::from_fn(|l| messages[l].as_slice());
         compress_lanes(&mut states, data, 20);
