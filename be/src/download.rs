@@ -101,7 +101,8 @@ async fn download_tablet(
     let mut fetched = 0u64;
     for stored in &tablet.stored_names {
         // A stored name without a checksum cannot be verified; the download says so.
-        if let Some((name, md5)) = split_checksum(stored)
+        let checked = split_checksum(stored);
+        if let Some((name, md5)) = checked
             && already_staged(&dir.join(name), md5).await?
         {
             continue;
@@ -109,7 +110,7 @@ async fn download_tablet(
         fetched += repo
             .download_file(&tablet.remote_dir, stored, &dir, limit)
             .await?;
-        if let Some((name, _)) = split_checksum(stored) {
+        if let Some((name, _)) = checked {
             let staged = dir.join(name);
             tokio::task::spawn_blocking(move || batch::start_writeback(&staged))
                 .await

@@ -26,8 +26,8 @@ use crate::BeError;
 use crate::batch;
 use crate::snapshot::SNAPSHOT_META;
 use crate::storage::{
-    NEXT_META, RowsetMeta, TABLET_META_VERSION, TabletMeta, TabletStore, encode_meta, publish_next_meta,
-    read_meta_file,
+    RowsetMeta, TABLET_META_VERSION, TabletMeta, TabletStore, publish_next_meta, read_meta_file,
+    stage_next_meta,
 };
 
 /// The directory under the snapshot root that holds every restore job's staging.
@@ -144,7 +144,7 @@ impl TabletStore {
             rowsets,
             ..base.clone()
         };
-        std::fs::write(dir.join(NEXT_META), encode_meta(&dir, &next)?)?;
+        stage_next_meta(&dir, &next)?;
         Ok(Install {
             tablet_id,
             dir,
@@ -453,7 +453,13 @@ mod tests {
             store.install_staged_many(JOB, &[(TABLET, 3)]).expect("move"),
             [(7, 30)]
         );
-        assert!(!store.schema_dir(TABLET).expect("dir").join(NEXT_META).exists());
+        assert!(
+            !store
+                .schema_dir(TABLET)
+                .expect("dir")
+                .join(crate::storage::NEXT_META)
+                .exists()
+        );
     }
 
     #[test]

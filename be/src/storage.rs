@@ -169,7 +169,7 @@ impl TabletStore {
         }
         let dir = self.tablet_dir(meta.tablet_id).join(meta.schema_hash.to_string());
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(NEXT_META), encode_meta(&dir, meta)?)?;
+        stage_next_meta(&dir, meta)?;
         Ok(Some((meta.tablet_id, dir)))
     }
 
@@ -237,6 +237,12 @@ pub(crate) fn encode_meta(dir: &Path, meta: &TabletMeta) -> Result<Vec<u8>, BeEr
         path: dir.display().to_string(),
         reason: e.to_string(),
     })
+}
+
+/// Writes `meta` unsynced as the [`NEXT_META`] of the replica in `dir`; a
+/// file-system sync must follow before [`publish_next_meta`].
+pub(crate) fn stage_next_meta(dir: &Path, meta: &TabletMeta) -> Result<(), BeError> {
+    Ok(std::fs::write(dir.join(NEXT_META), encode_meta(dir, meta)?)?)
 }
 
 /// Renames the [`NEXT_META`] staged in `dir` over [`META_FILE`] (caller holds

@@ -77,7 +77,7 @@ impl Md5 {
         buf
     }
 
-    /// Adds a slice (hashed by the calling thread).
+    /// Adds a slice, copied into a buffer of its own (see [`Self::update`]).
     pub fn update_slice(&mut self, data: &[u8]) {
         self.update(data.to_vec(), data.len());
     }
