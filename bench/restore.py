@@ -28,24 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tpch  # noqa: E402  (schema, data generation, Stream Load, cluster start)
-from backup import BUCKETS, states, tree_bytes, wait_backup, wait_job  # noqa: E402
+from backup import BUCKETS, copy_baseline, states, tree_bytes, wait_backup, wait_job  # noqa: E402
 
 SMALL_PARTITIONS = 100
 
 
 def wait_restore(cur, db):
     return wait_job(cur, "RESTORE", db)
-
-
-def copy_baseline(snapshot, copy):
-    """Seconds of `cp -r` + `sync` of the snapshot directory (from a synced start)."""
-    subprocess.run(["sync"], check=True)
-    start = time.perf_counter()
-    subprocess.run(["cp", "-r", snapshot, copy], check=True)
-    subprocess.run(["sync"], check=True)
-    secs = time.perf_counter() - start
-    shutil.rmtree(copy)
-    return secs
 
 
 def timestamp(cur, label):
@@ -174,7 +163,7 @@ def main():
             for replicas in (1, 3):
                 rounds = []
                 for i in range(args.rounds):
-                    cp_s = copy_baseline(snapshot, os.path.join(work, "cp-baseline"))
+                    cp_s = copy_baseline([snapshot], os.path.join(work, f"cp-baseline-{replicas}-{i}"))
                     db = f"tpch_r{replicas}_{i}"
                     subprocess.run(["sync"], check=True)
                     start = time.perf_counter()

@@ -6,7 +6,7 @@
 //! Each staged file's writeback starts as soon as it is written; the task
 //! syncs them all once, when every tablet is staged.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use repository::layout::split_checksum;
@@ -18,7 +18,7 @@ use tonic::Status;
 
 use crate::restore::is_plain_name;
 use crate::storage::TabletStore;
-use crate::transfer::{Transfers, run_tablets};
+use crate::transfer::{Transfers, durable_at_end, run_tablets};
 use crate::{BeError, batch};
 
 /// Runs a DOWNLOAD task. Progress messages go to the returned receiver as
@@ -41,42 +41,6 @@ pub fn download(
         },
     );
     durable_at_end(root, progress)
-}
-
-/// Forwards a DOWNLOAD's progress, holding back the message that completes
-/// the task until one file-system sync has made every staged file durable
-/// ([`crate::batch`]): the FE counts a task done only once it is on disk.
-fn durable_at_end(
-    root: PathBuf,
-    mut progress: mpsc::Receiver<Result<pb::DownloadProgress, Status>>,
-) -> mpsc::Receiver<Result<pb::DownloadProgress, Status>> {
-    let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(async move {
-        loop {
-            let next = tokio::select! {
-                next = progress.recv() => next,
-                // The FE went away: dropping `progress` aborts the download.
-                () = tx.closed() => return,
-            };
-            let Some(mut message) = next else {
-                return;
-            };
-            if message.as_ref().is_ok_and(|p| p.finished_num == p.total_num) {
-                let root = root.clone();
-                let synced = tokio::task::spawn_blocking(move || batch::sync_filesystem(&root))
-                    .await
-                    .map_err(|e| BeError::Transport(format!("task failed: {e}")))
-                    .and_then(|r| r);
-                if let Err(e) = synced {
-                    message = Err(e.into());
-                }
-            }
-            if tx.send(message).await.is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 /// Stages every file of one tablet. Returns the tablet id and the bytes fetched.

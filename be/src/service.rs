@@ -48,18 +48,23 @@ impl pb::backend_server::Backend for BackendService {
     type UploadStream = tokio_stream::wrappers::ReceiverStream<Result<pb::UploadProgress, Status>>;
     type DownloadStream = tokio_stream::wrappers::ReceiverStream<Result<pb::DownloadProgress, Status>>;
 
-    async fn make_snapshot(
+    async fn make_snapshots(
         &self,
-        request: Request<pb::MakeSnapshotRequest>,
-    ) -> Result<Response<pb::MakeSnapshotResponse>, Status> {
+        request: Request<pb::MakeSnapshotsRequest>,
+    ) -> Result<Response<pb::MakeSnapshotsResponse>, Status> {
         let req = request.into_inner();
-        let (path, files) = self
-            .blocking(move |store| store.make_snapshot(req.job_id, req.tablet_id, req.version))
+        let tablets: Vec<(u64, u64)> = req.tablets.iter().map(|t| (t.tablet_id, t.version)).collect();
+        let made = self
+            .blocking(move |store| store.make_snapshots(req.job_id, &tablets))
             .await?;
-        Ok(Response::new(pb::MakeSnapshotResponse {
-            snapshot_path: path.display().to_string(),
-            files,
-        }))
+        let snapshots = made
+            .into_iter()
+            .map(|(path, files)| pb::MadeSnapshot {
+                snapshot_path: path.display().to_string(),
+                files,
+            })
+            .collect();
+        Ok(Response::new(pb::MakeSnapshotsResponse { snapshots }))
     }
 
     async fn upload(

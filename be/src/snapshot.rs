@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::BeError;
-use crate::storage::TabletStore;
+use crate::storage::{TabletStore, encode_meta};
+use crate::{BeError, batch};
 
 /// The name of the tablet meta inside a snapshot.
 pub const SNAPSHOT_META: &str = "meta.json";
@@ -27,6 +27,33 @@ impl TabletStore {
     /// Makes (or re-makes) the snapshot of `tablet_id` at `version` for `job_id`.
     /// Returns its directory and file names.
     pub fn make_snapshot(
+        &self,
+        job_id: u64,
+        tablet_id: u64,
+        version: u64,
+    ) -> Result<(PathBuf, Vec<String>), BeError> {
+        Ok(self.make_snapshots(job_id, &[(tablet_id, version)])?.remove(0))
+    }
+
+    /// Makes the snapshots of many `(tablet, version)`s for `job_id`, spread
+    /// over a few threads and made durable by one file-system sync
+    /// ([`crate::batch`]) before they are returned, in the order asked.
+    pub fn make_snapshots(
+        &self,
+        job_id: u64,
+        tablets: &[(u64, u64)],
+    ) -> Result<Vec<(PathBuf, Vec<String>)>, BeError> {
+        let made = batch::map(tablets, |&(tablet_id, version)| {
+            self.link_snapshot(job_id, tablet_id, version)
+        })?;
+        if !made.is_empty() {
+            batch::sync_filesystem(self.root())?;
+        }
+        Ok(made)
+    }
+
+    /// One snapshot, written but not yet synced.
+    fn link_snapshot(
         &self,
         job_id: u64,
         tablet_id: u64,
@@ -60,7 +87,8 @@ impl TabletStore {
                 files.push(file.clone());
             }
         }
-        self.save_meta_at(&dir, &snapshot)?;
+        // A fresh directory nobody reads before the batch's sync: no rename needed.
+        std::fs::write(dir.join(SNAPSHOT_META), encode_meta(&dir, &snapshot)?)?;
         files.push(SNAPSHOT_META.to_string());
         Ok((dir, files))
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use repository::{RateLimiter, Repository};
@@ -13,8 +13,8 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tonic::Status;
 
-use crate::BeError;
 use crate::storage::TabletStore;
+use crate::{BeError, batch};
 
 /// Worker pools and rate limits of one BE.
 pub struct Transfers {
@@ -25,19 +25,17 @@ pub struct Transfers {
 }
 
 impl Transfers {
-    /// Pools sized from `be.conf`: 0 upload workers = one per core; 0
-    /// download workers = eight per core, since a restore's small files wait on
-    /// fsync far more than on the CPU.
+    /// Pools sized from `be.conf`, 0 meaning eight workers per core: each
+    /// transfer waits on the disk and on the shared MD5 pool far more than it
+    /// uses a core, and the more files are in flight, the fuller the MD5
+    /// lanes ([`repository::hasher`]).
     pub fn new(config: &conf::BeConfig) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let workers = |n: u32| if n == 0 { cores } else { n as usize };
+        let workers = |n: u32| if n == 0 { cores * 8 } else { n as usize };
         Self {
             upload_slots: Arc::new(Semaphore::new(workers(config.upload_worker_count))),
             upload_limit: RateLimiter::new(config.upload_rate_limit_bytes_per_second).map(Arc::new),
-            download_slots: Arc::new(Semaphore::new(match config.download_worker_count {
-                0 => cores * 8,
-                n => n as usize,
-            })),
+            download_slots: Arc::new(Semaphore::new(workers(config.download_worker_count))),
             download_limit: RateLimiter::new(config.download_rate_limit_bytes_per_second).map(Arc::new),
         }
     }
@@ -59,6 +57,8 @@ pub(crate) trait Progress: Default + Send + 'static {
     type Done: Send + 'static;
     /// The message after `finished` of `total` tablets, `bytes` moved so far.
     fn new(finished: u32, total: u32, bytes: u64, done: Self::Done) -> Self;
+    /// True for the message that completes the task.
+    fn completes(&self) -> bool;
 }
 
 impl Progress for pb::UploadProgress {
@@ -71,6 +71,9 @@ impl Progress for pb::UploadProgress {
             done: vec![done],
         }
     }
+    fn completes(&self) -> bool {
+        self.finished_num == self.total_num
+    }
 }
 
 impl Progress for pb::DownloadProgress {
@@ -82,6 +85,9 @@ impl Progress for pb::DownloadProgress {
             bytes,
             done: vec![done],
         }
+    }
+    fn completes(&self) -> bool {
+        self.finished_num == self.total_num
     }
 }
 
@@ -168,15 +174,59 @@ async fn drive<T, P, F, Fut>(
     }
 }
 
+/// Forwards a transfer task's progress, holding back the message that
+/// completes the task until one file-system sync of `root` has made every
+/// file it wrote durable ([`crate::batch`]): the FE counts a task done only
+/// once it is on disk.
+pub(crate) fn durable_at_end<P: Progress>(
+    root: PathBuf,
+    mut progress: mpsc::Receiver<Result<P, Status>>,
+) -> mpsc::Receiver<Result<P, Status>> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                next = progress.recv() => next,
+                // The FE went away: dropping `progress` aborts the transfer.
+                () = tx.closed() => return,
+            };
+            let Some(mut message) = next else {
+                return;
+            };
+            if message.as_ref().is_ok_and(P::completes) {
+                let root = root.clone();
+                let synced = tokio::task::spawn_blocking(move || batch::sync_filesystem(&root))
+                    .await
+                    .map_err(|e| BeError::Transport(format!("task failed: {e}")))
+                    .and_then(|r| r);
+                if let Err(e) = synced {
+                    message = Err(e.into());
+                }
+            }
+            if tx.send(message).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// Runs an UPLOAD task. Progress messages go to the returned receiver as
-/// tablets finish; dropping the receiver aborts the task.
+/// tablets finish; dropping the receiver aborts the task. Into a `file://`
+/// repository, each file's writeback starts once it is written and the task
+/// completes after one sync of the repository's file system.
 pub fn upload(
     store: Arc<TabletStore>,
     transfers: &Transfers,
     req: pb::UploadRequest,
 ) -> mpsc::Receiver<Result<pb::UploadProgress, Status>> {
     let limit = transfers.upload_limit.clone();
-    run_tablets(
+    let local_root = req
+        .repository
+        .as_ref()
+        .and_then(|spec| repository::location::local_dir(&spec.location))
+        .map(Path::to_path_buf);
+    let progress = run_tablets(
         req.repository,
         Arc::clone(&transfers.upload_slots),
         req.tablets,
@@ -184,7 +234,11 @@ pub fn upload(
             let (store, limit) = (Arc::clone(&store), limit.clone());
             async move { upload_tablet(&store, &repo, &tablet, limit.as_deref()).await }
         },
-    )
+    );
+    match local_root {
+        Some(root) => durable_at_end(root, progress),
+        None => progress,
+    }
 }
 
 async fn upload_tablet(
@@ -212,6 +266,11 @@ async fn upload_tablet(
             .await?;
         if up.transferred {
             sent += up.size;
+        }
+        if let Some(written) = up.local_path {
+            tokio::task::spawn_blocking(move || batch::start_writeback(&written))
+                .await
+                .map_err(|e| BeError::Transport(format!("task failed: {e}")))?;
         }
         stored.push(up.stored_name);
     }

@@ -13,7 +13,7 @@ config_struct! {
         storage_root_path: String = "storage",
         /// Log filter (error, warn, info, debug, trace or a tracing directive).
         sys_log_level: String = "info",
-        /// Tablets uploaded at once by BACKUP on this BE (0 = one per CPU core).
+        /// Tablets uploaded at once by BACKUP on this BE (0 = eight per CPU core).
         upload_worker_count: u32 = 0u32,
         /// Byte-rate limit of all BACKUP uploads of this BE together (0 = unlimited).
         upload_rate_limit_bytes_per_second: u64 = 0u64,

@@ -27,8 +27,10 @@ config_struct! {
         mysql_server_version: String = "8.0.33",
         /// Default timeout of BACKUP and RESTORE jobs, in milliseconds.
         backup_job_default_timeout_ms: u64 = 86_400_000u64,
-        /// UPLOAD tasks per BE for one backup (0 = one task per tablet).
-        max_upload_task_per_be: u32 = 0u32,
+        /// UPLOAD tasks per BE for one backup (0 = one task per tablet); a BE
+        /// runs the tablets of a task on its upload workers and, into a `file://`
+        /// repository, syncs them once per task.
+        max_upload_task_per_be: u32 = 1u32,
         /// DOWNLOAD (and MOVE) tasks per BE for one restore, at least 1; a BE runs the
         /// tablets of a task on its download workers and syncs them once per task.
         max_download_task_per_be: u32 = 1u32,

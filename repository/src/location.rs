@@ -18,6 +18,9 @@ pub struct Opened {
     pub store: Arc<dyn ObjectStore>,
     /// The location's prefix inside the store (empty for `file://`).
     pub base: ObjPath,
+    /// The same store as a local file system, for `file://` locations: what
+    /// lets tablet files be copied directly instead of through `object_store`.
+    pub local: Option<Arc<LocalFileSystem>>,
 }
 
 /// Property keys that carry secrets; never shown.
@@ -51,6 +54,7 @@ pub fn open(location: &str, props: &BTreeMap<String, String>) -> Result<Opened, 
     Ok(Opened {
         store: Arc::new(s3_builder(bucket, props).build()?),
         base: ObjPath::from(prefix.trim_matches('/')),
+        local: None,
     })
 }
 
@@ -63,10 +67,20 @@ fn open_local(dir: &str) -> Result<Opened, RepoError> {
     }
     std::fs::create_dir_all(path)
         .map_err(|e| RepoError::Storage(format!("can not create directory {dir}: {e}")))?;
+    let local = Arc::new(LocalFileSystem::new_with_prefix(path)?.with_automatic_cleanup(true));
     Ok(Opened {
-        store: Arc::new(LocalFileSystem::new_with_prefix(path)?.with_automatic_cleanup(true)),
+        store: Arc::clone(&local) as Arc<dyn ObjectStore>,
         base: ObjPath::default(),
+        local: Some(local),
     })
+}
+
+/// The directory of a `file://` location, without touching it.
+pub fn local_dir(location: &str) -> Option<&std::path::Path> {
+    location
+        .strip_prefix("file://")
+        .map(std::path::Path::new)
+        .filter(|p| p.is_absolute())
 }
 
 fn s3_builder(bucket: &str, props: &BTreeMap<String, String>) -> AmazonS3Builder {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,8 @@ pub struct Repository {
     pub(crate) name: String,
     pub(crate) location: String,
     pub(crate) store: Arc<dyn ObjectStore>,
+    /// `store` as a local file system, for `file://` locations.
+    pub(crate) local: Option<Arc<LocalFileSystem>>,
     /// `<location>/<prefix><name>` inside the store.
     pub(crate) root: ObjPath,
     prefix: &'static str,
@@ -73,6 +76,7 @@ impl Repository {
             name: name.to_string(),
             location,
             store: opened.store,
+            local: opened.local,
             prefix,
         })
     }

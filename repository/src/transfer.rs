@@ -57,13 +57,17 @@ pub struct Uploaded {
     pub size: u64,
     /// False when an identical copy was already there.
     pub transferred: bool,
+    /// Where the file now is on this machine, for a `file://` repository
+    /// (written but not yet synced).
+    pub local_path: Option<PathBuf>,
 }
 
 impl Repository {
     /// Uploads `local` as `<rel_dir>/<name>.<md5>`. `existing` is what the
     /// directory already holds under `name`: when its checksum matches, nothing
-    /// is sent. Large files stream to `<name>.part`, which is renamed once the
-    /// checksum is known.
+    /// is sent. A `file://` repository gets a direct copy into `<name>.part`,
+    /// hashed on the way and renamed; on S3, large files stream to
+    /// `<name>.part`, which is renamed once the checksum is known.
     pub async fn upload_file(
         &self,
         local: &Path,
@@ -80,9 +84,29 @@ impl Repository {
                 stored_name: layout::with_checksum(name, md5),
                 size,
                 transferred: false,
+                local_path: None,
             });
         }
-        let md5 = if size as usize <= CHUNK {
+        let mut local_path = None;
+        let md5 = if let Some(fs) = &self.local {
+            if let Some(l) = limiter {
+                l.acquire(size).await;
+            }
+            let part = fs.path_to_filesystem(&self.path(&format!("{rel_dir}/{name}{PART_SUFFIX}")))?;
+            let (source, name) = (local.to_path_buf(), name.to_string());
+            let (md5, target) = blocking(move || {
+                if let Some(dir) = part.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let (_, md5) = copy_hashing(std::fs::File::open(source)?, &part)?;
+                let target = part.with_file_name(layout::with_checksum(&name, &md5));
+                std::fs::rename(&part, &target)?;
+                Ok((md5, target))
+            })
+            .await?;
+            local_path = Some(target);
+            md5
+        } else if size as usize <= CHUNK {
             let path = local.to_path_buf();
             let (bytes, md5) = blocking(move || {
                 let bytes = std::fs::read(path)?;
@@ -114,6 +138,7 @@ impl Repository {
             stored_name: layout::with_checksum(name, &md5),
             size,
             transferred: true,
+            local_path,
         })
     }
 

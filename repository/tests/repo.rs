@@ -164,7 +164,23 @@ async fn tablet_files_upload_skip_identical_and_download_verified() {
             .await
             .expect("upload");
         assert!(up.transferred);
+        // A file:// repository is written directly: the stored file is where
+        // the upload says, with the same bytes, and no `.part` is left.
+        let written = up.local_path.expect("a local repository");
+        assert_eq!(
+            written.file_name().and_then(|n| n.to_str()),
+            Some(up.stored_name.as_str())
+        );
+        assert_eq!(
+            std::fs::read(&written).expect("read"),
+            std::fs::read(local.path().join(name)).expect("read")
+        );
     }
+    let on_disk: Vec<String> = std::fs::read_dir(dir.path().join("__starrocks_repository_r").join(&rel))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(on_disk.iter().all(|n| !n.ends_with(".part")), "{on_disk:?}");
     let listing = repo.list_dir(&rel).await.expect("list");
     assert_eq!(listing.files.len(), 2, "{listing:?}");
     let big_remote = listing

@@ -24,6 +24,9 @@ use crate::cluster::now_ms;
 /// How long UPLOAD_INFO waits between attempts.
 const INFO_RETRY: Duration = Duration::from_secs(3);
 
+/// Tablets per MakeSnapshots request.
+const SNAPSHOT_BATCH: usize = 1024;
+
 /// Drives `job` until FINISHED or CANCELLED.
 pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl<BackupJob>>, mut job: BackupJob) {
     let mut cancel_rx = ctl.cancel.subscribe();
@@ -164,7 +167,8 @@ fn pending(b: &Backups, job: &mut BackupJob) -> Step {
     Ok(())
 }
 
-/// SNAPSHOTING: every chosen replica makes its snapshot.
+/// SNAPSHOTING: every chosen replica makes its snapshot, in one request per
+/// BE and [`SNAPSHOT_BATCH`] tablets; each batch is durable when it returns.
 async fn snapshoting(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step {
     let job_id = job.job_id as u64;
     ctl.volatile.lock().unfinished = job
@@ -172,42 +176,71 @@ async fn snapshoting(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) 
         .iter()
         .map(|s| (s.tablet_id.to_string(), s.backend_id.to_string()))
         .collect();
-    let requests: Vec<(usize, u64, u64, u64)> = job
-        .snapshots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (i, s.backend_id, s.tablet_id, s.version))
+    let mut by_backend: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, s) in job.snapshots.iter().enumerate() {
+        by_backend.entry(s.backend_id).or_default().push(i);
+    }
+    let batches: Vec<(u64, Vec<usize>)> = by_backend
+        .into_iter()
+        .flat_map(|(be, indices)| {
+            indices
+                .chunks(SNAPSHOT_BATCH)
+                .map(|c| (be, c.to_vec()))
+                .collect::<Vec<_>>()
+        })
         .collect();
-    let mut results = futures::stream::iter(requests)
-        .map(|(i, backend_id, tablet_id, version)| async move {
-            let sig = tablet_id.to_string();
-            let made = with_retries(b, ctl, &sig, || async move {
-                let mut c = client(b, backend_id)?;
-                let req = pb::MakeSnapshotRequest {
-                    job_id,
-                    tablet_id,
-                    version,
-                };
-                c.make_snapshot(req)
-                    .await
-                    .map(|r| r.into_inner())
-                    .map_err(|e| rpc_error(backend_id, e))
+    let snapshots = &job.snapshots;
+    let mut results = futures::stream::iter(batches)
+        .map(|(backend_id, indices)| async move {
+            let tablets: Vec<pb::SnapshotTablet> = indices
+                .iter()
+                .map(|&i| pb::SnapshotTablet {
+                    tablet_id: snapshots[i].tablet_id,
+                    version: snapshots[i].version,
+                })
+                .collect();
+            let sig = tablets[0].tablet_id.to_string();
+            let made = with_retries(b, ctl, &sig, || {
+                let tablets = tablets.clone();
+                async move {
+                    let mut c = client(b, backend_id)?;
+                    let req = pb::MakeSnapshotsRequest { job_id, tablets };
+                    c.make_snapshots(req)
+                        .await
+                        .map(|r| r.into_inner().snapshots)
+                        .map_err(|e| rpc_error(backend_id, e))
+                }
             })
             .await;
-            (i, made)
+            (indices, made)
         })
         .buffer_unordered(TASK_CONCURRENCY);
-    while let Some((i, made)) = results.next().await {
+    let mut done = Vec::new();
+    while let Some((indices, made)) = results.next().await {
         let made = made?;
+        if made.len() != indices.len() {
+            return Err(common(format!(
+                "backend made {} snapshots for {} tablets",
+                made.len(),
+                indices.len()
+            )));
+        }
+        let mut v = ctl.volatile.lock();
+        for (&i, m) in indices.iter().zip(made) {
+            v.unfinished.remove(&snapshots[i].tablet_id.to_string());
+            done.push((i, m));
+        }
+    }
+    drop(results);
+    for (i, made) in done {
         let s = &mut job.snapshots[i];
         s.path = made.snapshot_path;
         s.files = made.files;
-        ctl.volatile.lock().unfinished.remove(&s.tablet_id.to_string());
     }
     Ok(())
 }
 
-/// UPLOADING: one UPLOAD task per tablet (or `max_upload_task_per_be` per BE).
+/// UPLOADING: `max_upload_task_per_be` UPLOAD tasks per BE (0: one per tablet).
 async fn uploading(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step {
     let spec = super::repos::spec(&repository(b, &job.repo_name)?);
     let mut by_backend: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
