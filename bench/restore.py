@@ -8,7 +8,7 @@
    repository and
    - restores the 10,000-tablet snapshot: total seconds and the FE's peak RSS
      (targets: < 10 s, < 500 MB);
-   - in rounds (default 3), times `cp -r` + `sync` of the TPC-H snapshot
+   - in rounds (default 5), times `cp -r` + `sync` of the TPC-H snapshot
      directory and right after it a RESTORE of it, with replication_num 1
      (target: >= 0.8x of cp MB/s) and with 3, checking every table's row count
      against cluster A's; prints every round and the medians.
@@ -126,7 +126,7 @@ def main():
     ap.add_argument("--sf", default="1")
     ap.add_argument("--binary", default=None)
     ap.add_argument("--small-tablets", type=int, default=10_000)
-    ap.add_argument("--rounds", type=int, default=3, help="cp/RESTORE rounds per replication_num")
+    ap.add_argument("--rounds", type=int, default=5, help="cp/RESTORE rounds per replication_num")
     args = ap.parse_args()
 
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/starling/target"))

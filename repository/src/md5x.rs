@@ -421,15 +421,14 @@ mod simd {
         }
     }
 
+    /// A lane kernel, with the safety requirements of the functions above.
     #[cfg(test)]
-    pub(super) fn kernels() -> Vec<(
-        &'static str,
-        unsafe fn(&mut [State; LANES], [&[u8]; LANES], usize),
-    )> {
-        let mut found: Vec<(
-            &'static str,
-            unsafe fn(&mut [State; LANES], [&[u8]; LANES], usize),
-        )> = Vec::new();
+    pub(super) type Kernel = unsafe fn(&mut [State; LANES], [&[u8]; LANES], usize);
+
+    /// The kernels this CPU can run, for tests that check each one.
+    #[cfg(test)]
+    pub(super) fn kernels() -> Vec<(&'static str, Kernel)> {
+        let mut found: Vec<(&'static str, Kernel)> = Vec::new();
         if std::arch::is_x86_feature_detected!("avx2") {
             found.push(("avx2", compress_avx2));
         }
