@@ -61,35 +61,28 @@ pub(crate) trait Progress: Default + Send + 'static {
     fn completes(&self) -> bool;
 }
 
-impl Progress for pb::UploadProgress {
-    type Done = pb::UploadedTablet;
-    fn new(finished_num: u32, total_num: u32, bytes: u64, done: Self::Done) -> Self {
-        Self {
-            finished_num,
-            total_num,
-            bytes,
-            done: vec![done],
+/// Both progress messages carry the same counts; only what a tablet reports differs.
+macro_rules! progress_message {
+    ($message:ty, $done:ty) => {
+        impl Progress for $message {
+            type Done = $done;
+            fn new(finished_num: u32, total_num: u32, bytes: u64, done: Self::Done) -> Self {
+                Self {
+                    finished_num,
+                    total_num,
+                    bytes,
+                    done: vec![done],
+                }
+            }
+            fn completes(&self) -> bool {
+                self.finished_num == self.total_num
+            }
         }
-    }
-    fn completes(&self) -> bool {
-        self.finished_num == self.total_num
-    }
+    };
 }
 
-impl Progress for pb::DownloadProgress {
-    type Done = u64;
-    fn new(finished_num: u32, total_num: u32, bytes: u64, done: Self::Done) -> Self {
-        Self {
-            finished_num,
-            total_num,
-            bytes,
-            done: vec![done],
-        }
-    }
-    fn completes(&self) -> bool {
-        self.finished_num == self.total_num
-    }
-}
+progress_message!(pb::UploadProgress, pb::UploadedTablet);
+progress_message!(pb::DownloadProgress, u64);
 
 /// Runs `work` for every tablet against the repository `spec` names, at most
 /// as many at once as `slots` has permits. Each tablet reports what it
