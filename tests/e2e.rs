@@ -6,6 +6,7 @@
 mod backup;
 mod harness;
 mod privileges;
+mod query;
 mod restore;
 mod slt;
 

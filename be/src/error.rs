@@ -77,6 +77,16 @@ pub enum BeError {
         /// The task that noticed.
         task: &'static str,
     },
+    /// A `be.conf` value is not valid.
+    #[error("invalid value '{value}' for {key}: {reason}")]
+    BadConfig {
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What a valid value looks like.
+        reason: &'static str,
+    },
     /// Tablet metadata on disk could not be read.
     #[error("corrupt tablet meta {path}: {reason}")]
     CorruptMeta {

@@ -51,6 +51,14 @@ impl FlightService for FlightScanService {
         let ticket = ScanTicket::decode(&request.into_inner().ticket)
             .map_err(|e| Status::invalid_argument(format!("bad scan ticket: {e}")))?;
         let store = Arc::clone(&self.store);
+        if let Some(bytes) = ticket.fragment.clone() {
+            let output = crate::pushdown::run(store, ticket, &bytes)
+                .map_err(|e| Status::invalid_argument(format!("bad plan fragment: {e}")))?;
+            let stream = FlightDataEncoderBuilder::new()
+                .build(output.map_err(|e| FlightError::ExternalError(Box::new(e))))
+                .map_err(|e| Status::internal(e.to_string()));
+            return Ok(Response::new(stream.boxed()));
+        }
         // Decode on a blocking thread and stream as batches come: a tablet is
         // never held in memory whole (except PRIMARY KEY merges).
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(4);

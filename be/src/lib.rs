@@ -14,10 +14,12 @@
 #![warn(missing_docs)]
 
 mod batch;
+pub mod cache;
 pub mod download;
 pub mod error;
 pub mod flight;
 pub mod load;
+pub mod pushdown;
 pub mod restore;
 pub mod rowset;
 pub mod scan;
@@ -63,7 +65,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BeError> {
     let addr: SocketAddr = listener.local_addr()?;
-    let store = Arc::new(storage::TabletStore::open(storage_root)?);
+    let cache = cache::capacity(&config.storage_page_cache_limit)?;
+    let store = Arc::new(storage::TabletStore::open(storage_root)?.with_column_cache(cache));
     let transfers = transfer::Transfers::new(config);
     // Runs until this function returns, then stops with the guard.
     let _staging_gc = restore::spawn_staging_gc(Arc::clone(&store), config.restore_staging_expire_seconds);

@@ -107,7 +107,12 @@ impl TabletStore {
         match &ticket.primary_key {
             None => {
                 for f in files {
-                    for batch in rowset::open(&f, read_cols.as_deref())? {
+                    let batches: Box<dyn Iterator<Item = Result<RecordBatch, BeError>>> =
+                        match self.columns.read(&f, read_cols.as_deref())? {
+                            Some(cached) => Box::new(cached.into_iter().map(Ok)),
+                            None => Box::new(rowset::open(&f, read_cols.as_deref())?),
+                        };
+                    for batch in batches {
                         let out = output(batch?)?;
                         if out.num_rows() > 0 && !sink(out) {
                             return Ok(());
@@ -125,7 +130,10 @@ impl TabletStore {
                 });
                 let mut batches = Vec::new();
                 for f in files {
-                    batches.extend(rowset::read(&f, merge_cols.as_deref())?);
+                    match self.columns.read(&f, merge_cols.as_deref())? {
+                        Some(cached) => batches.extend(cached),
+                        None => batches.extend(rowset::read(&f, merge_cols.as_deref())?),
+                    }
                 }
                 if let Some(batch) = merge_by_key(&batches, keys, tablet_id)? {
                     sink(output(batch)?);

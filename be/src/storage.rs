@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::batch;
+use crate::cache::ColumnCache;
 use crate::error::BeError;
 
 /// Current tablet meta format. 2 added `rowsets`.
@@ -80,6 +81,8 @@ pub struct TabletStore {
     /// each is a clean read-modify-write of its `meta.json`; striped by tablet
     /// id, so updates of different tablets (and their fsyncs) run in parallel.
     meta_locks: Vec<parking_lot::Mutex<()>>,
+    /// Decoded columns of rowset files, for scans.
+    pub(crate) columns: ColumnCache,
 }
 
 impl TabletStore {
@@ -92,7 +95,15 @@ impl TabletStore {
             meta_locks: (0..META_LOCK_STRIPES)
                 .map(|_| parking_lot::Mutex::new(()))
                 .collect(),
+            columns: ColumnCache::new(0),
         })
+    }
+
+    /// This store with scans keeping up to `bytes` of decoded columns in
+    /// memory (0: none).
+    pub fn with_column_cache(mut self, bytes: usize) -> Self {
+        self.columns = ColumnCache::new(bytes);
+        self
     }
 
     /// The storage root.

@@ -21,6 +21,10 @@ config_struct! {
         download_worker_count: u32 = 0u32,
         /// Byte-rate limit of all RESTORE downloads of this BE together (0 = unlimited).
         download_rate_limit_bytes_per_second: u64 = 0u64,
+        /// Memory for decoded columns of tablet files kept for queries: bytes
+        /// (`2147483648`, `2G`, `512M`, `64K`) or a share of physical memory (`20%`);
+        /// 0 turns the cache off.
+        storage_page_cache_limit: String = "20%",
         /// Seconds after its last change that an abandoned RESTORE staging directory is
         /// removed (0 = never).
         restore_staging_expire_seconds: u64 = 86400u64,

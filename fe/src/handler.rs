@@ -85,6 +85,7 @@ fn returns_rows(stmt: &Statement) -> bool {
     matches!(
         stmt,
         S::Query(_)
+            | S::Explain { .. }
             | S::ShowDatabases { .. }
             | S::ShowTables { .. }
             | S::ShowCreateTable { .. }
@@ -205,6 +206,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         } => backup::drop_snapshot(fe, &name, &repository, force).await,
         S::Account(a) => account::execute(fe, session, &a),
         S::Query(text) => query::select(fe, session, &grants, &text).await,
+        S::Explain { logical, query } => query::explain(fe, session, &grants, logical, &query).await,
         S::Insert(text) => insert::insert(fe, session, &grants, &text).await,
         S::Delete(text) => insert::delete(fe, session, &grants, &text).await,
     }

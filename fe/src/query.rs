@@ -4,20 +4,26 @@
 //!   SQL ──DataFusion (MySQL dialect)──▶ plan ──scan──▶ provider::OlapTableProvider
 //!                                                    │ prunes partitions and buckets
 //!                                                    ▼
-//!                                   one stream per tablet: Arrow Flight do_get
-//!                                   from one alive replica (next on failure)
+//!                                   scan::TabletScanExec: one stream per tablet,
+//!                                   Arrow Flight do_get from one alive replica
+//!                                   (next on failure); pushdown:: moves partial
+//!                                   aggregates into it, to run on the BEs
 //! ```
 //!
-//! [`engine`] builds the DataFusion session over the catalog, [`provider`] is
-//! the table and scan, [`prune`] decides which tablets a filter can touch,
+//! [`engine`] builds the DataFusion session over the catalog (with the
+//! [`decimal_literals`] rewrite), [`provider`] is
+//! the table, [`scan`] the scan, [`pushdown`] the rule that runs partial
+//! aggregates on the BEs, [`prune`] decides which tablets a filter can touch,
 //! [`types`] maps column types to Arrow, [`output`] turns batches into rows for
 //! the MySQL protocol.
 
+pub mod decimal_literals;
 pub mod engine;
-pub mod functions;
 pub mod information_schema;
 pub mod mysql_compat;
 pub mod output;
 pub mod provider;
 pub mod prune;
+pub mod pushdown;
+pub mod scan;
 pub mod types;

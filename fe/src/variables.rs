@@ -86,6 +86,7 @@ pub const VARIABLES: &[VarDef] = &[
     var("net_buffer_length", Int, "16384"),
     var("net_read_timeout", Int, "60"),
     var("net_write_timeout", Int, "60"),
+    var("new_planner_agg_stage", Int, "0"),
     var("parallel_fragment_exec_instance_num", Int, "1"),
     ro("performance_schema", Bool, "false"),
     var("pipeline_dop", Int, "0"),

@@ -221,6 +221,13 @@ pub enum Statement {
     Rollback,
     /// A query (`SELECT`, `WITH`, `VALUES` or `(`): the raw trimmed text.
     Query(String),
+    /// `EXPLAIN [LOGICAL | VERBOSE | COSTS] query`.
+    Explain {
+        /// `LOGICAL`: the logical plan instead of the physical one.
+        logical: bool,
+        /// The query's raw trimmed text.
+        query: String,
+    },
     /// `INSERT ...`: raw text, planned by the FE's SQL engine.
     Insert(String),
     /// `DELETE FROM ...`: raw text, planned by the FE's SQL engine.
@@ -375,6 +382,7 @@ impl Statement {
             Self::Commit => "Commit",
             Self::Rollback => "Rollback",
             Self::Query(_) => "Query",
+            Self::Explain { .. } => "Explain",
             Self::Insert(_) => "Insert",
             Self::Delete(_) => "Delete",
             Self::CreateRepository { .. } => "CreateRepository",
@@ -432,6 +440,7 @@ pub const STATEMENT_KINDS: &[&str] = &[
     "Commit",
     "Rollback",
     "Query",
+    "Explain",
     "Insert",
     "Delete",
     "CreateRepository",
@@ -613,6 +622,9 @@ impl fmt::Display for Statement {
             Statement::Commit => f.write_str("COMMIT"),
             Statement::Rollback => f.write_str("ROLLBACK"),
             Statement::Query(q) | Statement::Insert(q) | Statement::Delete(q) => f.write_str(q),
+            Statement::Explain { logical, query } => {
+                write!(f, "EXPLAIN {}{query}", if *logical { "LOGICAL " } else { "" })
+            }
             Statement::CreateRepository {
                 read_only,
                 name,

@@ -61,9 +61,27 @@ fn statement(i: &str) -> PResult<'_, Statement> {
         system::kill,
         system::transaction,
         backup::statement,
+        explain,
         query,
     ))
     .parse(i)
+}
+
+/// `EXPLAIN [LOGICAL | VERBOSE | COSTS] query`: the query kept as raw text.
+fn explain(i: &str) -> PResult<'_, Statement> {
+    let (mut rest, _) = kw("EXPLAIN")(i)?;
+    let mut logical = false;
+    for (word, is_logical) in [("LOGICAL", true), ("VERBOSE", false), ("COSTS", false)] {
+        if let Ok((r, _)) = kw(word)(rest) {
+            rest = r;
+            logical = is_logical;
+            break;
+        }
+    }
+    match query(rest)? {
+        (r, Statement::Query(q)) => Ok((r, Statement::Explain { logical, query: q })),
+        _ => fail(lex::skip_ws(rest), Expected::Keyword("SELECT")),
+    }
 }
 
 /// `SELECT`, `WITH`, `VALUES` or `(` (a query), `INSERT` or `DELETE`: kept as
@@ -106,6 +124,30 @@ mod tests {
                 SetScope::Global
             ]
         );
+    }
+
+    #[test]
+    fn explain_keeps_the_query_text() {
+        assert_eq!(
+            parse_one("explain  SELECT 1 FROM t").unwrap(),
+            Statement::Explain {
+                logical: false,
+                query: "SELECT 1 FROM t".into()
+            }
+        );
+        assert_eq!(
+            parse_one("EXPLAIN LOGICAL WITH a AS (SELECT 1) SELECT * FROM a").unwrap(),
+            Statement::Explain {
+                logical: true,
+                query: "WITH a AS (SELECT 1) SELECT * FROM a".into()
+            }
+        );
+        assert!(matches!(
+            parse_one("EXPLAIN VERBOSE SELECT 2").unwrap(),
+            Statement::Explain { logical: false, .. }
+        ));
+        assert!(parse_one("EXPLAIN DROP TABLE t").is_err());
+        assert!(parse_one("EXPLAIN").is_err());
     }
 
     #[test]

@@ -41,12 +41,51 @@ pub async fn select(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
 }
 
 async fn run_engine(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
-    let ctx = crate::query::engine::session(&fe.catalog, &fe.cluster, session.database.as_deref(), grants)?;
+    let ctx = engine_session(fe, session, grants)?;
     let (schema, batches) = crate::query::engine::run(&ctx, sql, |plan| {
         grants.check_scans(&fe.catalog.read(), plan, None)
     })
     .await?;
     crate::query::output::to_result_set(&schema, &batches).map(Output::Rows)
+}
+
+/// `EXPLAIN`: the plan of a query, one line per row in StarRocks' `Explain
+/// String` column. The physical plan shows what runs on the BEs
+/// (`TabletScanExec ... on backends=[...]`).
+pub async fn explain(
+    fe: &Fe,
+    session: &Session,
+    grants: &Grants,
+    logical: bool,
+    sql: &str,
+) -> Result<Output, FeError> {
+    let ctx = engine_session(fe, session, grants)?;
+    let text = crate::query::engine::explain(&ctx, sql, logical, |plan| {
+        grants.check_scans(&fe.catalog.read(), plan, None)
+    })
+    .await?;
+    let mut out = ResultSet::text_columns(&["Explain String"]);
+    for line in text.lines() {
+        out.push(vec![Value::Text(line.to_string())]);
+    }
+    Ok(Output::Rows(out))
+}
+
+/// The query engine's session for `session`: `new_planner_agg_stage = 1`
+/// (one-stage aggregation) keeps aggregates off the BEs.
+fn engine_session(
+    fe: &Fe,
+    session: &Session,
+    grants: &Grants,
+) -> Result<datafusion::prelude::SessionContext, FeError> {
+    let one_stage = session.var("new_planner_agg_stage") == Some("1");
+    crate::query::engine::session_with(
+        &fe.catalog,
+        &fe.cluster,
+        session.database.as_deref(),
+        grants,
+        !one_stage,
+    )
 }
 
 fn is_table_less(query: &ast::Query) -> bool {

@@ -124,7 +124,7 @@ pub fn needs(
         }
         S::Backup(b) => backup_needs(state, session, b),
         S::Restore(r) => restore_needs(state, session, r),
-        S::Query(_) => vec![Need::SelectScannedTables],
+        S::Query(_) | S::Explain { .. } => vec![Need::SelectScannedTables],
         S::Insert(sql) => {
             let mut needs: Vec<Need> = insert_target(sql)
                 .map(|t| on_table(P::Insert, &t))

@@ -9,7 +9,9 @@ use catalog::{Catalog, TableState};
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::displayable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::provider::{Endpoints, OlapTableProvider, ReplicaEndpoint};
@@ -126,12 +128,25 @@ fn endpoints(catalog: &Catalog, cluster: &Cluster) -> Result<Endpoints, FeError>
 }
 
 /// A DataFusion session for one statement, with `database` as default schema;
-/// `information_schema` shows what `grants` may see.
+/// `information_schema` shows what `grants` may see. Partial aggregates run
+/// on the BEs.
 pub fn session(
     catalog: &Arc<Catalog>,
     cluster: &Cluster,
     database: Option<&str>,
     grants: &Grants,
+) -> Result<SessionContext, FeError> {
+    session_with(catalog, cluster, database, grants, true)
+}
+
+/// [`session`], with partial aggregates on the BEs only if `push_aggregates`
+/// (StarRocks' `new_planner_agg_stage = 1`, one-stage aggregation, turns it off).
+pub fn session_with(
+    catalog: &Arc<Catalog>,
+    cluster: &Cluster,
+    database: Option<&str>,
+    grants: &Grants,
+    push_aggregates: bool,
 ) -> Result<SessionContext, FeError> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DEFAULT_CATALOG, database.unwrap_or("information_schema"))
@@ -139,8 +154,16 @@ pub fn session(
         .with_information_schema(false)
         .with_create_default_catalog_and_schema(false);
     config.options_mut().sql_parser.dialect = datafusion::config::Dialect::MySQL;
-    let ctx = SessionContext::new_with_config(config);
-    for f in super::functions::all() {
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_optimizer_rule(Arc::new(super::decimal_literals::AlignDecimalLiterals));
+    if push_aggregates {
+        state = state.with_physical_optimizer_rule(Arc::new(super::pushdown::PushAggregates));
+    }
+    let state = state.build();
+    let ctx = SessionContext::new_with_state(state);
+    for f in fragment::functions::all() {
         ctx.register_udf(f);
     }
     ctx.register_catalog(
@@ -205,4 +228,25 @@ pub async fn run(
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(df_error)?;
     Ok((schema, batches))
+}
+
+/// The plan of a query as text: the optimized logical plan, or the physical
+/// plan that would run.
+pub async fn explain(
+    ctx: &SessionContext,
+    sql: &str,
+    logical: bool,
+    authorize: impl FnOnce(&LogicalPlan) -> Result<(), FeError>,
+) -> Result<String, FeError> {
+    let df = ctx
+        .sql(&super::mysql_compat::rewrite(sql))
+        .await
+        .map_err(df_error)?;
+    authorize(df.logical_plan())?;
+    if logical {
+        let plan = ctx.state().optimize(df.logical_plan()).map_err(df_error)?;
+        return Ok(plan.display_indent().to_string());
+    }
+    let plan = df.create_physical_plan().await.map_err(df_error)?;
+    Ok(displayable(plan.as_ref()).indent(true).to_string())
 }

@@ -1,27 +1,22 @@
-//! An OLAP table as a DataFusion table: one stream per tablet, read from one
-//! alive replica over Arrow Flight with the projection pushed to the BE.
+//! An OLAP table as a DataFusion table: prunes partitions and buckets and
+//! scans the remaining tablets with [`TabletScanExec`], projection pushed to
+//! the BE.
 
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Schema, SchemaRef};
-use arrow_flight::{FlightClient, Ticket};
+use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use catalog::{KeysKind, Table};
 use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::execution::TaskContext;
+use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
-use datafusion::physical_plan::execution_plan::SendableRecordBatchStream;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use futures::{StreamExt, TryStreamExt};
 use rpc::ScanTicket;
 use tonic::transport::Channel;
 
+use super::scan::{TabletRead, TabletScanExec};
 use super::{prune, types};
 
 /// A replica a tablet can be read from.
@@ -108,7 +103,7 @@ impl TableProvider for OlapTableProvider {
         });
         let buckets = prune::buckets(&self.table, filters);
         let pushed = prune::pushable(&self.table, filters);
-        let mut streams: Vec<Arc<dyn PartitionStream>> = Vec::new();
+        let mut tablets = Vec::new();
         for p in prune::partitions(&self.table, filters) {
             let partition = &self.table.partitions[p];
             for b in &buckets {
@@ -120,9 +115,7 @@ impl TableProvider for OlapTableProvider {
                     .iter()
                     .filter_map(|r| self.endpoints.get(&r.backend_id).cloned())
                     .collect();
-                streams.push(Arc::new(TabletStream {
-                    schema: Arc::clone(&out_schema),
-                    tablet_id: tablet.id,
+                tablets.push(TabletRead {
                     replicas,
                     ticket: ScanTicket {
                         tablet_id: tablet.id,
@@ -130,83 +123,19 @@ impl TableProvider for OlapTableProvider {
                         columns: Some(fetch.clone()),
                         primary_key: primary_key.clone(),
                         filters: pushed.clone(),
+                        fragment: None,
                     },
-                }));
+                });
             }
         }
-        if streams.is_empty() {
+        if tablets.is_empty() {
             return Ok(Arc::new(EmptyExec::new(out_schema)));
         }
-        Ok(Arc::new(StreamingTableExec::try_new(
+        Ok(Arc::new(TabletScanExec::new(
+            self.table.name.clone(),
             out_schema,
-            streams,
-            None,
-            vec![],
-            false,
+            tablets,
             limit,
-        )?))
+        )))
     }
-}
-
-/// One tablet's rows.
-#[derive(Debug)]
-struct TabletStream {
-    schema: SchemaRef,
-    tablet_id: u64,
-    replicas: Vec<ReplicaEndpoint>,
-    ticket: ScanTicket,
-}
-
-impl PartitionStream for TabletStream {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let schema = Arc::clone(&self.schema);
-        let replicas = self.replicas.clone();
-        let ticket = self.ticket.encode();
-        let tablet_id = self.tablet_id;
-        let out = Arc::clone(&schema);
-        let batches = futures::stream::once(async move {
-            let mut last_error = format!("no alive replica of tablet {tablet_id}");
-            for replica in replicas {
-                let mut client = FlightClient::new(replica.channel.clone());
-                match client.do_get(Ticket::new(ticket.clone())).await {
-                    Ok(stream) => {
-                        let address = replica.address.clone();
-                        return Ok(stream.map_err(move |e| {
-                            DataFusionError::External(
-                                format!("reading tablet {tablet_id} from backend {address}: {e}").into(),
-                            )
-                        }));
-                    }
-                    Err(e) => {
-                        last_error = format!("reading tablet {tablet_id} from backend {}: {e}", replica.address);
-                        tracing::warn!(tablet_id, backend = %replica.address, error = %e, "tablet read failed; trying next replica");
-                    }
-                }
-            }
-            Err(DataFusionError::External(last_error.into()))
-        })
-        .try_flatten()
-        .map(move |batch| batch.and_then(|b| conform(&out, b)));
-        Box::pin(RecordBatchStreamAdapter::new(schema, batches))
-    }
-}
-
-/// Gives a batch from a BE the query's schema (names and, for COUNT(*), no columns).
-fn conform(schema: &SchemaRef, batch: RecordBatch) -> DfResult<RecordBatch> {
-    if schema.fields().is_empty() {
-        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        return Ok(RecordBatch::try_new_with_options(
-            Arc::new(Schema::empty()),
-            vec![],
-            &options,
-        )?);
-    }
-    Ok(RecordBatch::try_new(
-        Arc::clone(schema),
-        batch.columns().to_vec(),
-    )?)
 }

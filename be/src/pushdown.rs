@@ -1,0 +1,59 @@
+//! Running a plan fragment from the FE over a tablet's rows (see the
+//! `fragment` crate): the FE pushes a partial aggregation, with the filters
+//! and projections under it, so that only partial results leave the BE.
+
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{Schema, SchemaRef};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use fragment::RowSource;
+use futures::StreamExt;
+use rpc::ScanTicket;
+
+use crate::storage::TabletStore;
+
+/// The output of `bytes`, a fragment, run over the rows `ticket` selects.
+pub fn run(
+    store: Arc<TabletStore>,
+    ticket: ScanTicket,
+    bytes: &[u8],
+) -> Result<SendableRecordBatchStream, DataFusionError> {
+    let source: RowSource = Arc::new(move |schema| Ok(rows(Arc::clone(&store), ticket.clone(), schema)));
+    let plan = fragment::decode(bytes, Some(source))?;
+    plan.execute(0, fragment::task_context())
+}
+
+/// The tablet's rows in `schema`, read on a blocking thread and streamed as
+/// they are decoded.
+fn rows(store: Arc<TabletStore>, ticket: ScanTicket, schema: SchemaRef) -> SendableRecordBatchStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, DataFusionError>>(4);
+    let out = Arc::clone(&schema);
+    tokio::task::spawn_blocking(move || {
+        let sent = store.scan_into(&ticket, |batch| tx.blocking_send(conform(&out, batch)).is_ok());
+        if let Err(e) = sent {
+            let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(e))));
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx).boxed();
+    Box::pin(RecordBatchStreamAdapter::new(schema, stream))
+}
+
+/// A scanned batch in the fragment's input schema: the FE's names and, for
+/// an input without columns (`COUNT(*)`), only the row count.
+fn conform(schema: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, DataFusionError> {
+    if schema.fields().is_empty() {
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        return Ok(RecordBatch::try_new_with_options(
+            Arc::new(Schema::empty()),
+            vec![],
+            &options,
+        )?);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::clone(schema),
+        batch.columns().to_vec(),
+    )?)
+}
