@@ -84,7 +84,22 @@ pub async fn serve(
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         )
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(no_delay(listener), shutdown)
         .await
         .map_err(|e| BeError::Transport(e.to_string()))
+}
+
+/// Accepted connections with Nagle's algorithm off: a small response (a task
+/// answer, the last Flight message of a scan) must not wait for the client's
+/// delayed ACK, which costs 40 ms per exchange on Linux.
+fn no_delay(listener: TcpListener) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use futures::StreamExt;
+    TcpListenerStream::new(listener).map(|accepted| {
+        if let Ok(stream) = &accepted
+            && let Err(e) = stream.set_nodelay(true)
+        {
+            tracing::debug!(error = %e, "set_nodelay failed");
+        }
+        accepted
+    })
 }

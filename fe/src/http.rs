@@ -40,6 +40,12 @@ pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Out
         .route("/api/_load_error_log", get(error_log::handle))
         .layer(DefaultBodyLimit::disable())
         .with_state(fe);
+    // Nagle off, as on every Starling socket: responses go out at once.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "set_nodelay failed");
+        }
+    });
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         tracing::error!(error = %e, "http server failed");
     }

@@ -15,8 +15,10 @@
 //! same [`functions`], so every expression the FE can plan the BE can decode.
 
 pub mod codec;
+pub mod filter;
 pub mod functions;
 pub mod input;
 
 pub use codec::{decode, encode, task_context};
+pub use filter::fast_filters;
 pub use input::{RowSource, TabletInput};
