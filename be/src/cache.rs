@@ -67,7 +67,8 @@ impl ColumnCache {
     }
 
     /// The batches of `path` with `columns` (those the file has, in the given
-    /// order), from memory where cached and decoded (then kept) otherwise.
+    /// order, strings as `Utf8View`), from memory where cached and decoded
+    /// (then kept) otherwise.
     /// `None` when the cache is off or the file too big for it: the caller
     /// streams the file instead.
     pub fn read(&self, path: &Path, columns: Option<&[String]>) -> Result<Option<Vec<RecordBatch>>, BeError> {
@@ -98,7 +99,14 @@ impl ColumnCache {
             }
         }
         if !missing.is_empty() {
-            let batches = rowset::read(path, Some(&missing))?;
+            let batches = rowset::read(path, Some(&missing))?
+                .into_iter()
+                .map(rowset::with_string_views)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| BeError::CorruptMeta {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
             let mut inner = self.inner.lock();
             for c in &missing {
                 let field = batches
@@ -120,8 +128,24 @@ impl ColumnCache {
                 found.insert(c.clone(), (field, chunks));
             }
         }
-        assemble(columns, &found).map_or_else(|| rowset::read(path, Some(columns)).map(Some), |b| Ok(Some(b)))
+        match assemble(columns, &found) {
+            Some(batches) => Ok(Some(batches)),
+            None => Ok(Some(read_views(path, columns)?)),
+        }
     }
+}
+
+/// The file's `columns`, strings as views, without the cache.
+fn read_views(path: &Path, columns: &[String]) -> Result<Vec<RecordBatch>, BeError> {
+    rowset::read(path, Some(columns))?
+        .into_iter()
+        .map(|b| {
+            rowset::with_string_views(b).map_err(|e| BeError::CorruptMeta {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
 }
 
 impl Inner {

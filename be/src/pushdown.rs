@@ -52,8 +52,13 @@ fn conform(schema: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, DataFu
             &options,
         )?);
     }
-    Ok(RecordBatch::try_new(
-        Arc::clone(schema),
-        batch.columns().to_vec(),
-    )?)
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        columns.push(if column.data_type() == field.data_type() {
+            Arc::clone(column)
+        } else {
+            arrow::compute::cast(column, field.data_type())?
+        });
+    }
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }

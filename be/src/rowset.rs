@@ -70,3 +70,31 @@ pub fn open(
 pub fn read(path: &Path, columns: Option<&[String]>) -> Result<Vec<RecordBatch>, BeError> {
     open(path, columns)?.collect()
 }
+
+/// `batch` with its `Utf8` columns as `Utf8View`, the string type queries
+/// compute with (see the FE's `query::types::query_type`).
+pub fn with_string_views(batch: RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Utf8)
+    {
+        return Ok(batch);
+    }
+    let schema = batch.schema();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if field.data_type() == &DataType::Utf8 {
+            fields.push(Field::new(field.name(), DataType::Utf8View, field.is_nullable()));
+            columns.push(arrow::compute::cast(column, &DataType::Utf8View)?);
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(std::sync::Arc::clone(column));
+        }
+    }
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(std::sync::Arc::new(Schema::new(fields)), columns, &options)
+}

@@ -1,5 +1,5 @@
 //! Reading a tablet at a version: every published rowset up to it, merged by
-//! primary key for PRIMARY KEY tables.
+//! primary key for PRIMARY KEY tables, strings as `Utf8View`.
 
 use std::collections::HashMap;
 
@@ -110,7 +110,9 @@ impl TabletStore {
                     let batches: Box<dyn Iterator<Item = Result<RecordBatch, BeError>>> =
                         match self.columns.read(&f, read_cols.as_deref())? {
                             Some(cached) => Box::new(cached.into_iter().map(Ok)),
-                            None => Box::new(rowset::open(&f, read_cols.as_deref())?),
+                            None => Box::new(rowset::open(&f, read_cols.as_deref())?.map(move |b| {
+                                b.and_then(|b| rowset::with_string_views(b).map_err(arrow_err(tablet_id)))
+                            })),
                         };
                     for batch in batches {
                         let out = output(batch?)?;
@@ -132,7 +134,11 @@ impl TabletStore {
                 for f in files {
                     match self.columns.read(&f, merge_cols.as_deref())? {
                         Some(cached) => batches.extend(cached),
-                        None => batches.extend(rowset::read(&f, merge_cols.as_deref())?),
+                        None => {
+                            for b in rowset::read(&f, merge_cols.as_deref())? {
+                                batches.push(rowset::with_string_views(b).map_err(arrow_err(tablet_id))?);
+                            }
+                        }
                     }
                 }
                 if let Some(batch) = merge_by_key(&batches, keys, tablet_id)? {

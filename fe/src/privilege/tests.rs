@@ -50,6 +50,7 @@ const SAMPLES: &[(&str, bool)] = &[
     ("COMMIT", false),
     ("ROLLBACK", false),
     ("SELECT * FROM orders", false),
+    ("EXPLAIN SELECT * FROM orders", false),
     ("INSERT INTO orders VALUES ('2020-01-01', 1, 1.0, 'x', 1)", true),
     ("DELETE FROM orders WHERE id = 1", true),
     (

@@ -23,6 +23,17 @@ pub fn arrow_type(ty: &ColumnType) -> DataType {
     }
 }
 
+/// The Arrow type queries compute a column as: the stored type, except that
+/// strings are views (`Utf8View`), which DataFusion groups, compares and
+/// filters without touching the bytes of short strings. BEs send strings as
+/// views.
+pub fn query_type(ty: &ColumnType) -> DataType {
+    match arrow_type(ty) {
+        DataType::Utf8 => DataType::Utf8View,
+        other => other,
+    }
+}
+
 /// The schema queries see. Fields are nullable whatever the column says: the
 /// storage layer writes PRIMARY KEY deletes as rows of NULLs plus `__op`.
 pub fn table_schema(table: &Table) -> SchemaRef {
@@ -43,7 +54,7 @@ pub fn query_schema(table: &Table) -> SchemaRef {
         table
             .columns
             .iter()
-            .map(|c| Field::new(c.name.to_lowercase(), arrow_type(&c.ty), true))
+            .map(|c| Field::new(c.name.to_lowercase(), query_type(&c.ty), true))
             .collect::<Vec<_>>(),
     ))
 }
