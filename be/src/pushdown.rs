@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -32,33 +32,13 @@ fn rows(store: Arc<TabletStore>, ticket: ScanTicket, schema: SchemaRef) -> Senda
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, DataFusionError>>(4);
     let out = Arc::clone(&schema);
     tokio::task::spawn_blocking(move || {
-        let sent = store.scan_into(&ticket, |batch| tx.blocking_send(conform(&out, batch)).is_ok());
+        let sent = store.scan_into(&ticket, |batch| {
+            tx.blocking_send(fragment::conform(&out, batch)).is_ok()
+        });
         if let Err(e) = sent {
             let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(e))));
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx).boxed();
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))
-}
-
-/// A scanned batch in the fragment's input schema: the FE's names and, for
-/// an input without columns (`COUNT(*)`), only the row count.
-fn conform(schema: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, DataFusionError> {
-    if schema.fields().is_empty() {
-        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        return Ok(RecordBatch::try_new_with_options(
-            Arc::new(Schema::empty()),
-            vec![],
-            &options,
-        )?);
-    }
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        columns.push(if column.data_type() == field.data_type() {
-            Arc::clone(column)
-        } else {
-            arrow::compute::cast(column, field.data_type())?
-        });
-    }
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::array::{RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Result, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -116,4 +117,27 @@ impl ExecutionPlan for TabletInput {
             None => internal_err!("a fragment's TabletInput runs only on a backend"),
         }
     }
+}
+
+/// `batch`, a tablet's rows as a BE reads them, in `schema`: the plan's
+/// names, its types (a column of another type is cast), and for a schema
+/// without columns (`COUNT(*)`) only the row count.
+pub fn conform(schema: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch> {
+    if schema.fields().is_empty() {
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        return Ok(RecordBatch::try_new_with_options(
+            Arc::new(Schema::empty()),
+            vec![],
+            &options,
+        )?);
+    }
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        columns.push(if column.data_type() == field.data_type() {
+            Arc::clone(column)
+        } else {
+            arrow::compute::cast(column, field.data_type())?
+        });
+    }
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }

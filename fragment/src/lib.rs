@@ -21,4 +21,4 @@ pub mod input;
 
 pub use codec::{decode, encode, task_context};
 pub use filter::fast_filters;
-pub use input::{RowSource, TabletInput};
+pub use input::{RowSource, TabletInput, conform};

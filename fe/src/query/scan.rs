@@ -6,8 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use arrow_flight::{FlightClient, Ticket};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result as DfResult};
@@ -201,7 +200,7 @@ impl ExecutionPlan for TabletScanExec {
             Err(DataFusionError::External(last_error.into()))
         })
         .try_flatten()
-        .map(move |batch| batch.and_then(|b| conform(&out, b)));
+        .map(move |batch| batch.and_then(|b| fragment::conform(&out, b)));
         let stream: SendableRecordBatchStream =
             Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&schema), batches));
         Ok(match self.limit {
@@ -226,25 +225,4 @@ fn limited(stream: SendableRecordBatchStream, limit: usize) -> SendableRecordBat
         futures::future::ready(Some(item))
     });
     Box::pin(RecordBatchStreamAdapter::new(schema, cut))
-}
-
-/// Gives a batch from a BE the plan's schema (names and, for COUNT(*), no columns).
-fn conform(schema: &SchemaRef, batch: RecordBatch) -> DfResult<RecordBatch> {
-    if schema.fields().is_empty() {
-        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        return Ok(RecordBatch::try_new_with_options(
-            Arc::new(Schema::empty()),
-            vec![],
-            &options,
-        )?);
-    }
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        columns.push(if column.data_type() == field.data_type() {
-            Arc::clone(column)
-        } else {
-            arrow::compute::cast(column, field.data_type())?
-        });
-    }
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
