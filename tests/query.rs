@@ -1,6 +1,7 @@
-//! Partial aggregates run on the BEs: every query gives the same rows as with
-//! aggregation on the FE alone (`new_planner_agg_stage = 1`), known totals
-//! come out right, and EXPLAIN shows which part runs where.
+//! Loading and querying beyond the `.slt` files: partial aggregates run on
+//! the BEs and give the same rows as aggregation on the FE alone
+//! (`new_planner_agg_stage = 1`), known totals come out right, EXPLAIN shows
+//! which part runs where; Stream Load computes columns from `columns`.
 
 use mysql_async::prelude::Queryable;
 
@@ -145,4 +146,62 @@ async fn aggregates_on_backends_match_aggregates_on_the_fe() {
         both_ways(&mut c, "SELECT COUNT(*), SUM(v) FROM p").await,
         vec![vec!["91".to_string(), (v_sum + 1).to_string()]]
     );
+}
+
+/// Stream Load's `columns` header with computed columns and temporary fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_load_columns_compute_values() {
+    let cluster = TestCluster::start(3).await;
+    let mut c = cluster.conn().await;
+    c.query_drop("CREATE DATABASE slc").await.unwrap();
+    c.query_drop(
+        "CREATE TABLE slc.t (k INT NOT NULL, name VARCHAR(20), d DATE, v BIGINT) \
+         DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2",
+    )
+    .await
+    .unwrap();
+    let columns = "columns: k, Tmp_Name, tmp_d, tmp_v, name = upper(tmp_name), \
+                   d = to_date(tmp_d, '%Y%m%d'), v = CAST(tmp_v AS BIGINT) * 10";
+    let (code, r) = crate::stream_load(
+        &cluster,
+        "slc/t",
+        &["label:c1", "column_separator:,", columns],
+        b"1,alice,20240105,7\n2,bob,20240210,9\n",
+        "root:",
+    );
+    assert_eq!((code, r["Status"].as_str()), (200, Some("Success")), "{r}");
+    assert_eq!(r["NumberLoadedRows"], 2, "{r}");
+    assert_eq!(
+        query_strings(&mut c, "SELECT k, name, d, v FROM slc.t ORDER BY k").await,
+        vec![
+            vec!["1", "ALICE", "2024-01-05", "70"],
+            vec!["2", "BOB", "2024-02-10", "90"],
+        ]
+    );
+    // Mistakes are refused with a message, and nothing is loaded.
+    for (i, (header, want)) in [
+        ("columns: k, x, name = nosuchfn(x)", "Bad expression in 'columns'"),
+        ("columns: k, nope = k", "Unknown column 'nope' in table t"),
+        ("columns: k, nope", "Unknown column 'nope' in table t"),
+        ("columns: k, name =", "Empty expression for column 'name'"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let label = format!("label:bad{i}");
+        let (_, r) = crate::stream_load(
+            &cluster,
+            "slc/t",
+            &[label.as_str(), "column_separator:,", header],
+            b"3,zed\n",
+            "root:",
+        );
+        assert_eq!(r["Status"], "Fail", "{header}: {r}");
+        assert!(
+            r["Message"].as_str().unwrap_or_default().contains(want),
+            "{header}: {r}"
+        );
+    }
+    let count: Option<i64> = c.query_first("SELECT COUNT(*) FROM slc.t").await.unwrap();
+    assert_eq!(count, Some(2));
 }

@@ -12,6 +12,7 @@
 //! onto a quorum). Rows become visible only when the catalog batch that raises
 //! the partitions' visible versions is written.
 
+pub mod columns;
 pub mod convert;
 pub mod hash;
 pub mod parse;

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde_json::json;
 
 use crate::error::FeError;
+use crate::load::columns::Mapping;
 use crate::load::{convert, parse, txn};
 use crate::privilege::{Grants, Need};
 use crate::{Fe, auth};
@@ -103,22 +104,15 @@ pub(super) async fn handle(
         }
         (db, table)
     };
-    let names: Vec<String> = match header(&headers, "columns") {
-        Some(list) => list
-            .split(',')
-            .map(|c| c.trim().trim_matches('`').to_string())
-            .collect(),
-        None => table.columns.iter().map(|c| c.name.clone()).collect(),
+    let mapping = match header(&headers, "columns").map(Mapping::parse) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => return fail(&label, e, started),
+        None => Mapping::all_columns(&table),
     };
-    if let Some(bad) = names.iter().find(|n| table.column(n).is_none()) {
-        return fail(
-            &label,
-            format!(
-                "Unknown column '{bad}' in table {table_name}; expressions in 'columns' are not supported yet"
-            ),
-            started,
-        );
+    if let Err(e) = mapping.check(&table) {
+        return fail(&label, e, started);
     }
+    let names = &mapping.fields;
     let max_filter_ratio: f64 = match header(&headers, "max_filter_ratio").map(str::parse).transpose() {
         Ok(v) => v.unwrap_or(0.0),
         Err(_) => return fail(&label, "Invalid max_filter_ratio".into(), started),
@@ -134,11 +128,11 @@ pub(super) async fn handle(
             let skip: usize = header(&headers, "skip_header")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            parse::csv(text, &names, &column_sep, &row_sep, skip)
+            parse::csv(text, names, &column_sep, &row_sep, skip)
         }
         "json" => {
             let strip = header(&headers, "strip_outer_array").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-            parse::json(text, &names, strip)
+            parse::json(text, names, strip)
         }
         other => {
             return fail(
@@ -152,7 +146,11 @@ pub(super) async fn handle(
         Ok(p) => p,
         Err(e) => return fail(&label, e.to_string(), started),
     };
-    let converted = match convert::to_storage(&table, &names, &parsed.batch, 0) {
+    let (names, columns) = match mapping.apply(&table, &parsed.batch).await {
+        Ok(c) => c,
+        Err(e) => return fail(&label, e.to_string(), started),
+    };
+    let converted = match convert::to_storage(&table, &names, &columns, 0) {
         Ok(c) => c,
         Err(e) => return fail(&label, e.to_string(), started),
     };
