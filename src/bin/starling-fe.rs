@@ -2,11 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc: DataFusion allocates and frees many short-lived buffers per
-/// batch; glibc malloc spent about 4% of TPC-H Q1 on them.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(version, about = "Starling frontend: MySQL protocol, catalog, jobs")]
 struct Cli {

@@ -6,11 +6,6 @@ use clap::{Parser, Subcommand};
 use starling::roles::{BeArgs, FeArgs};
 use starling::standalone::StandaloneArgs;
 
-/// mimalloc: DataFusion allocates and frees many short-lived buffers per
-/// batch; glibc malloc spent about 4% of TPC-H Q1 on them.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(version, about = "Starling: a StarRocks-compatible OLAP database")]
 struct Cli {
