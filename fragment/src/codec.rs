@@ -3,9 +3,13 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow::datatypes::Schema;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, exec_datafusion_err, exec_err, not_impl_err};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::aggregates::AggregateExec;
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::prelude::SessionContext;
 use datafusion_proto::bytes::{
     physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
@@ -82,9 +86,22 @@ pub fn encode(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
 }
 
 /// The plan in `bytes`, its [`TabletInput`] reading from `source` (a
-/// placeholder without one, for checking that a plan decodes).
+/// placeholder without one, for checking that a plan decodes). Only the
+/// operators the FE pushes are accepted: a fragment that named, say, a file
+/// scan would let whoever reaches a BE's port read its files.
 pub fn decode(bytes: &[u8], source: Option<RowSource>) -> Result<Arc<dyn ExecutionPlan>> {
-    physical_plan_from_bytes_with_extension_codec(bytes, &task_context(), &Codec { source })
+    let plan = physical_plan_from_bytes_with_extension_codec(bytes, &task_context(), &Codec { source })?;
+    plan.apply(|node| {
+        let allowed = node.is::<AggregateExec>()
+            || node.is::<FilterExec>()
+            || node.is::<ProjectionExec>()
+            || node.is::<TabletInput>();
+        if !allowed {
+            return exec_err!("{} is not allowed in a fragment", node.name());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(plan)
 }
 
 /// A context with DataFusion's functions and Starling's, to decode and run
@@ -136,7 +153,10 @@ mod tests {
 
     /// A plan for `sql` over `rows()` with its scan replaced by a placeholder.
     async fn fragment_for(sql: &str) -> (Arc<dyn ExecutionPlan>, Vec<RecordBatch>) {
-        let ctx = SessionContext::new();
+        // One partition: no repartitioning, as in a pushed fragment.
+        let ctx = SessionContext::new_with_config(
+            datafusion::prelude::SessionConfig::new().with_target_partitions(1),
+        );
         for f in crate::functions::all() {
             ctx.register_udf(f);
         }
@@ -162,7 +182,7 @@ mod tests {
     #[tokio::test]
     async fn a_fragment_runs_where_it_is_decoded() {
         let sql = "SELECT k, SUM(v) AS s, COUNT(*) AS n, AVG(v) AS a, MAX(if(v > 1, ucase(k), 'x')) AS m \
-                   FROM t WHERE v IS NULL OR v < 4 GROUP BY k ORDER BY k";
+                   FROM t WHERE v IS NULL OR v < 4 GROUP BY k";
         let (plan, expected) = fragment_for(sql).await;
         let bytes = encode(Arc::clone(&plan)).expect("encode");
 
@@ -178,13 +198,45 @@ mod tests {
             displayable(plan.as_ref()).indent(true).to_string()
         );
         let got = collect(decoded, task_context()).await.expect("run fragment");
-        assert_eq!(
-            arrow::util::pretty::pretty_format_batches(&got)
+        // Rows in any order (no ORDER BY: a fragment does not sort).
+        let lines = |b: &[RecordBatch]| {
+            let text = arrow::util::pretty::pretty_format_batches(b)
                 .expect("format")
-                .to_string(),
-            arrow::util::pretty::pretty_format_batches(&expected)
-                .expect("format")
-                .to_string()
+                .to_string();
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(lines(&got), lines(&expected));
+        assert_eq!(got.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    }
+
+    #[tokio::test]
+    async fn only_pushed_operators_decode() {
+        let ctx = SessionContext::new();
+        let batch = rows();
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).expect("table");
+        ctx.register_table("t", Arc::new(table)).expect("register");
+        // Sorting is not pushed, and a scan of anything but the tablet never is.
+        let (sorted, _) = fragment_for("SELECT k FROM t ORDER BY k").await;
+        let err = decode(&encode(sorted).expect("encode"), None).expect_err("refused");
+        assert!(
+            err.to_string().contains("SortExec is not allowed in a fragment"),
+            "{err}"
+        );
+        let scan = ctx
+            .sql("SELECT * FROM t")
+            .await
+            .expect("plan")
+            .create_physical_plan()
+            .await
+            .expect("physical");
+        let bytes = encode(scan).expect("a memory scan encodes");
+        let err = decode(&bytes, None).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("DataSourceExec is not allowed in a fragment"),
+            "{err}"
         );
     }
 
