@@ -111,9 +111,7 @@ pub fn task_context() -> Arc<TaskContext> {
     CONTEXT
         .get_or_init(|| {
             let ctx = SessionContext::new();
-            for f in crate::functions::all() {
-                ctx.register_udf(f);
-            }
+            crate::functions::register(&ctx);
             ctx
         })
         .task_ctx()
@@ -157,9 +155,7 @@ mod tests {
         let ctx = SessionContext::new_with_config(
             datafusion::prelude::SessionConfig::new().with_target_partitions(1),
         );
-        for f in crate::functions::all() {
-            ctx.register_udf(f);
-        }
+        crate::functions::register(&ctx);
         let batch = rows();
         let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).expect("table");
         ctx.register_table("t", Arc::new(table)).expect("register");

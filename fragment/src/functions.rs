@@ -176,3 +176,11 @@ pub fn all() -> Vec<ScalarUDF> {
             .with_aliases(["lcase"]),
     ]
 }
+
+/// Registers [`all`] in `ctx`: every context that plans or runs Starling's
+/// SQL (FE queries, Stream Load `columns`, BE fragments) has the same functions.
+pub fn register(ctx: &datafusion::prelude::SessionContext) {
+    for f in all() {
+        ctx.register_udf(f);
+    }
+}

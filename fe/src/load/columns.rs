@@ -103,9 +103,7 @@ impl Mapping {
         let mut config = SessionConfig::new().with_target_partitions(1);
         config.options_mut().sql_parser.dialect = datafusion::config::Dialect::MySQL;
         let ctx = SessionContext::new_with_config(config);
-        for f in fragment::functions::all() {
-            ctx.register_udf(f);
-        }
+        fragment::functions::register(&ctx);
         // Lower-case names: DataFusion folds the unquoted names in expressions.
         let schema = Arc::new(Schema::new(
             rows.schema()

@@ -163,9 +163,7 @@ pub fn session_with(
     }
     let state = state.build();
     let ctx = SessionContext::new_with_state(state);
-    for f in fragment::functions::all() {
-        ctx.register_udf(f);
-    }
+    fragment::functions::register(&ctx);
     ctx.register_catalog(
         DEFAULT_CATALOG,
         Arc::new(StarlingCatalog {
