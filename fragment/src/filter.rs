@@ -13,8 +13,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::{BooleanArray, RecordBatch};
-use arrow::compute::{and, filter_record_batch};
+use arrow::array::{Array, BooleanArray, RecordBatch};
+use arrow::compute::{and, filter_record_batch, prep_null_mask_filter};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -143,12 +143,19 @@ impl ExecutionPlan for ConjunctionFilterExec {
     }
 }
 
-/// The rows of `batch` passing every conjunct, projected; `None` if none pass.
-fn filter(
-    batch: &RecordBatch,
-    conjuncts: &[Arc<dyn PhysicalExpr>],
-    projection: Option<&[usize]>,
-) -> Result<Option<RecordBatch>> {
+/// Which rows of a batch pass a predicate.
+pub(crate) enum Selection {
+    /// No row passes.
+    Empty,
+    /// Every row passes.
+    All,
+    /// The rows set in the mask pass; it has no nulls.
+    Some(BooleanArray),
+}
+
+/// Evaluates each conjunct over the whole `batch` and ANDs the masks; a null
+/// never passes.
+pub(crate) fn select(batch: &RecordBatch, conjuncts: &[Arc<dyn PhysicalExpr>]) -> Result<Selection> {
     let rows = batch.num_rows();
     let mut mask: Option<BooleanArray> = None;
     for c in conjuncts {
@@ -159,7 +166,7 @@ fn filter(
             },
             ColumnarValue::Scalar(s) => match s {
                 datafusion::common::ScalarValue::Boolean(Some(true)) => continue,
-                datafusion::common::ScalarValue::Boolean(_) => return Ok(None),
+                datafusion::common::ScalarValue::Boolean(_) => return Ok(Selection::Empty),
                 other => return internal_err!("filter predicate {c} gave {other:?}"),
             },
         };
@@ -167,15 +174,30 @@ fn filter(
             None => m,
             Some(prev) => and(&prev, &m)?,
         };
-        // Nulls never pass.
         if m.true_count() == 0 {
-            return Ok(None);
+            return Ok(Selection::Empty);
         }
         mask = Some(m);
     }
-    let kept = match mask {
-        Some(m) if m.true_count() < rows => filter_record_batch(batch, &m)?,
-        _ => batch.clone(),
+    Ok(match mask {
+        Some(m) if m.true_count() < rows => Selection::Some(match m.null_count() {
+            0 => m,
+            _ => prep_null_mask_filter(&m),
+        }),
+        _ => Selection::All,
+    })
+}
+
+/// The rows of `batch` passing every conjunct, projected; `None` if none pass.
+fn filter(
+    batch: &RecordBatch,
+    conjuncts: &[Arc<dyn PhysicalExpr>],
+    projection: Option<&[usize]>,
+) -> Result<Option<RecordBatch>> {
+    let kept = match select(batch, conjuncts)? {
+        Selection::Empty => return Ok(None),
+        Selection::All => batch.clone(),
+        Selection::Some(mask) => filter_record_batch(batch, &mask)?,
     };
     let out = match projection {
         Some(p) => kept.project(p)?,
