@@ -34,7 +34,7 @@ use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{DataFusionError, Result, internal_err};
+use datafusion::common::{Result, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::PhysicalExpr;
@@ -55,6 +55,7 @@ use futures::StreamExt;
 
 use crate::decimal::fast_decimals;
 use crate::filter::{Selection, select};
+use crate::unary::{keep_properties, only_child, visit};
 
 /// The least share of a batch's rows that must pass for the batch to be
 /// aggregated under a mask rather than filtered first.
@@ -214,10 +215,8 @@ impl ExecutionPlan for MaskedAggregateExec {
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
         let projected = self.projections.iter().flat_map(|p| p.exprs.iter());
-        for e in self.conjuncts.iter().chain(projected) {
-            if f(e)? == TreeNodeRecursion::Stop {
-                return Ok(TreeNodeRecursion::Stop);
-            }
+        if visit(self.conjuncts.iter().chain(projected), f)? == TreeNodeRecursion::Stop {
+            return Ok(TreeNodeRecursion::Stop);
         }
         self.aggregate.apply_expressions(f)
     }
@@ -227,8 +226,7 @@ impl ExecutionPlan for MaskedAggregateExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let [input] = <[Arc<dyn ExecutionPlan>; 1]>::try_from(children)
-            .map_err(|_| DataFusionError::Internal("a masked aggregation has one input".into()))?;
+        let input = only_child(children, "MaskedAggregateExec")?;
         Ok(Arc::new(Self {
             aggregate: Arc::clone(&self.aggregate),
             conjuncts: self.conjuncts.clone(),
@@ -243,12 +241,7 @@ impl ExecutionPlan for MaskedAggregateExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(
-            children,
-            ReplaceChildrenOptions::new(
-                datafusion::physical_plan::execution_plan::ChildrenPropertiesMode::Keep,
-            ),
-        )
+        self.replace_children(children, keep_properties())
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {

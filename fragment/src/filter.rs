@@ -27,6 +27,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
 
+use crate::unary::{keep_properties, only_child, visit};
+
 /// `plan` with every `FilterExec` without a row limit replaced by a
 /// [`ConjunctionFilterExec`].
 pub fn fast_filters(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
@@ -89,12 +91,7 @@ impl ExecutionPlan for ConjunctionFilterExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        for c in &self.conjuncts {
-            if f(c)? == TreeNodeRecursion::Stop {
-                return Ok(TreeNodeRecursion::Stop);
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
+        visit(&self.conjuncts, f)
     }
 
     fn replace_children(
@@ -102,8 +99,7 @@ impl ExecutionPlan for ConjunctionFilterExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let [input] = <[Arc<dyn ExecutionPlan>; 1]>::try_from(children)
-            .map_err(|_| datafusion::common::DataFusionError::Internal("a filter has one input".into()))?;
+        let input = only_child(children, "ConjunctionFilterExec")?;
         Ok(Arc::new(Self {
             conjuncts: self.conjuncts.clone(),
             projection: self.projection.clone(),
@@ -116,12 +112,7 @@ impl ExecutionPlan for ConjunctionFilterExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(
-            children,
-            ReplaceChildrenOptions::new(
-                datafusion::physical_plan::execution_plan::ChildrenPropertiesMode::Keep,
-            ),
-        )
+        self.replace_children(children, keep_properties())
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {

@@ -25,6 +25,7 @@ pub mod decimal;
 pub mod filter;
 pub mod functions;
 pub mod input;
+mod unary;
 
 pub use aggregate::masked_aggregates;
 pub use codec::{decode, encode, task_context};
