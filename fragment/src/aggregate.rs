@@ -99,14 +99,8 @@ struct Projection {
 /// Filter, projections and partial aggregation in one operator.
 #[derive(Debug)]
 pub struct MaskedAggregateExec {
-    aggregate: Arc<AggregateExec>,
-    conjuncts: Vec<Arc<dyn PhysicalExpr>>,
-    /// The replaced filter's own projection (column indices).
-    filter_projection: Option<Vec<usize>>,
-    /// Applied bottom-up after the filter.
-    projections: Vec<Projection>,
+    plan: Arc<Plan>,
     input: Arc<dyn ExecutionPlan>,
-    flush_groups: usize,
 }
 
 impl MaskedAggregateExec {
@@ -161,32 +155,40 @@ impl MaskedAggregateExec {
             });
             schema = step.schema();
         }
+        let arguments = aggregate_expressions(aggregate.aggr_expr(), aggregate.mode(), 0)?
+            .iter()
+            .map(|exprs| exprs.iter().map(|e| fast_decimals(e, &schema)).collect())
+            .collect::<Result<_>>()?;
         let any: Arc<dyn std::any::Any + Send + Sync> = Arc::clone(node) as _;
         let Ok(aggregate) = any.downcast::<AggregateExec>() else {
             return internal_err!("an AggregateExec did not downcast");
         };
         Ok(Some(Self {
-            aggregate,
-            conjuncts,
-            filter_projection,
-            projections,
+            plan: Arc::new(Plan {
+                aggregate,
+                conjuncts,
+                filter_projection,
+                projections,
+                arguments,
+                flush_groups,
+            }),
             input,
-            flush_groups,
         }))
     }
 }
 
 impl DisplayAs for MaskedAggregateExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let conjuncts: Vec<String> = self.conjuncts.iter().map(|c| c.to_string()).collect();
-        let groups: Vec<&str> = self
+        let plan = &self.plan;
+        let conjuncts: Vec<String> = plan.conjuncts.iter().map(|c| c.to_string()).collect();
+        let groups: Vec<&str> = plan
             .aggregate
             .group_expr()
             .expr()
             .iter()
             .map(|(_, n)| n.as_str())
             .collect();
-        let aggregates: Vec<&str> = self.aggregate.aggr_expr().iter().map(|a| a.name()).collect();
+        let aggregates: Vec<&str> = plan.aggregate.aggr_expr().iter().map(|a| a.name()).collect();
         write!(
             f,
             "MaskedAggregateExec: gby=[{}], aggr=[{}], filter={}",
@@ -203,7 +205,7 @@ impl ExecutionPlan for MaskedAggregateExec {
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
-        self.aggregate.properties()
+        self.plan.aggregate.properties()
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
@@ -214,11 +216,11 @@ impl ExecutionPlan for MaskedAggregateExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        let projected = self.projections.iter().flat_map(|p| p.exprs.iter());
-        if visit(self.conjuncts.iter().chain(projected), f)? == TreeNodeRecursion::Stop {
+        let projected = self.plan.projections.iter().flat_map(|p| p.exprs.iter());
+        if visit(self.plan.conjuncts.iter().chain(projected), f)? == TreeNodeRecursion::Stop {
             return Ok(TreeNodeRecursion::Stop);
         }
-        self.aggregate.apply_expressions(f)
+        self.plan.aggregate.apply_expressions(f)
     }
 
     fn replace_children(
@@ -228,12 +230,8 @@ impl ExecutionPlan for MaskedAggregateExec {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let input = only_child(children, "MaskedAggregateExec")?;
         Ok(Arc::new(Self {
-            aggregate: Arc::clone(&self.aggregate),
-            conjuncts: self.conjuncts.clone(),
-            filter_projection: self.filter_projection.clone(),
-            projections: self.projections.clone(),
+            plan: Arc::clone(&self.plan),
             input,
-            flush_groups: self.flush_groups,
         }))
     }
 
@@ -248,23 +246,8 @@ impl ExecutionPlan for MaskedAggregateExec {
         let input = self.input.execute(partition, context)?;
         let run = Run {
             input,
-            table: Table::new(&self.aggregate)?,
-            plan: Plan {
-                aggregate: Arc::clone(&self.aggregate),
-                conjuncts: self.conjuncts.clone(),
-                filter_projection: self.filter_projection.clone(),
-                projections: self.projections.clone(),
-                arguments: aggregate_expressions(self.aggregate.aggr_expr(), self.aggregate.mode(), 0)?
-                    .iter()
-                    .map(|exprs| {
-                        exprs
-                            .iter()
-                            .map(|e| fast_decimals(e, &self.aggregate.input().schema()))
-                            .collect()
-                    })
-                    .collect::<Result<_>>()?,
-                flush_groups: self.flush_groups,
-            },
+            table: Table::new(&self.plan.aggregate)?,
+            plan: Arc::clone(&self.plan),
             ready: VecDeque::new(),
             finished: false,
             rows: 0,
@@ -282,11 +265,14 @@ impl ExecutionPlan for MaskedAggregateExec {
     }
 }
 
-/// What a running aggregation evaluates, fixed for the whole input.
+/// What the operator evaluates, fixed when it is built.
+#[derive(Debug)]
 struct Plan {
     aggregate: Arc<AggregateExec>,
     conjuncts: Vec<Arc<dyn PhysicalExpr>>,
+    /// The replaced filter's own projection (column indices).
     filter_projection: Option<Vec<usize>>,
+    /// Applied bottom-up after the filter.
     projections: Vec<Projection>,
     /// Per aggregate, the expressions whose values it accumulates.
     arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
@@ -412,7 +398,7 @@ impl Table {
 struct Run {
     input: SendableRecordBatchStream,
     table: Table,
-    plan: Plan,
+    plan: Arc<Plan>,
     ready: VecDeque<RecordBatch>,
     finished: bool,
     /// Input rows aggregated so far, and whether aggregating across
