@@ -88,6 +88,21 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
     }
 }
 
+/// Makes every file this process creates private to its user (0600, and
+/// 0700 for directories: the catalog, its WAL, tablets, logs), and closes
+/// `data_dir` itself to others, as it was created by an earlier version
+/// that did not.
+pub fn private_files(data_dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only sets the process's file mode creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot restrict {}: {e}", data_dir.display()))
+}
+
 fn write_port_file(path: &Path, text: &str) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
@@ -108,8 +123,7 @@ pub async fn run_fe(args: FeArgs) -> Result<(), String> {
     for w in warnings {
         tracing::warn!("{w}");
     }
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
+    private_files(&args.data_dir)?;
     let listeners = fe::Listeners::bind(&config).await.map_err(|e| {
         format!(
             "cannot listen on {}:{}/{}: {e}",
@@ -140,6 +154,7 @@ pub async fn run_be(args: BeArgs) -> Result<(), String> {
     for w in warnings {
         tracing::warn!("{w}");
     }
+    private_files(&args.data_dir)?;
     let root = be::storage_root(&config, &args.data_dir);
     let listener = be::bind(&config)
         .await

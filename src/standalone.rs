@@ -97,6 +97,14 @@ fn spawn(exe: &Path, args: &[String], log: &Path) -> Result<Child, String> {
 }
 
 /// `GET /api/health` on the FE; returns the number of alive BEs.
+/// True once our FE child has written its port file with the ports asked for.
+fn our_fe_listens(port_file: &Path, query_port: u16, http_port: u16) -> bool {
+    std::fs::read_to_string(port_file).is_ok_and(|text| {
+        let ports: Vec<u16> = text.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+        matches!(ports.as_slice(), [q, h] if (*q, *h) == (query_port, http_port))
+    })
+}
+
 async fn online_backends(http_port: u16) -> Option<u64> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", http_port))
@@ -155,6 +163,7 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
     crate::roles::init_logging("info");
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let data = &args.data_dir;
+    crate::roles::private_files(data)?;
     let logs = data.join("log");
     std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
     let conf_dir = args
@@ -193,6 +202,11 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
         fe_args.extend(["--conf".into(), dir.join("fe.conf").display().to_string()]);
     }
     fe_args.extend(backend_flags);
+    // The FE writes this file once it has bound both ports: until then a
+    // health answer on the HTTP port may come from another process.
+    let port_file = data.join("fe.port");
+    let _ = std::fs::remove_file(&port_file);
+    fe_args.extend(["--port-file".into(), port_file.display().to_string()]);
     let fe_log = logs.join("fe.log");
     children.insert(0, ("fe".into(), spawn(&exe, &fe_args, &fe_log)?));
 
@@ -210,7 +224,9 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
                 tail(&fe_log)
             ));
         }
-        if online_backends(args.http_port).await == Some(args.backends as u64) {
+        if our_fe_listens(&port_file, args.query_port, args.http_port)
+            && online_backends(args.http_port).await == Some(args.backends as u64)
+        {
             break;
         }
         if Instant::now() > deadline {
@@ -228,6 +244,9 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
         data.display(),
         logs.display()
     );
+    if std::fs::read_to_string(&fe_log).is_ok_and(|log| log.contains(fe::auth::ROOT_WITHOUT_PASSWORD)) {
+        tracing::warn!("{}", fe::auth::ROOT_WITHOUT_PASSWORD);
+    }
 
     loop {
         tokio::select! {

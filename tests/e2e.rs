@@ -6,8 +6,11 @@
 mod backup;
 mod harness;
 mod privileges;
+mod protocol;
 mod query;
+mod reliability;
 mod restore;
+mod security;
 mod slt;
 
 use std::path::PathBuf;

@@ -106,6 +106,7 @@ pub struct TestCluster {
     fe_starts: u32,
     be_conf: Option<PathBuf>,
     fe_conf: Option<PathBuf>,
+    root_password: Option<String>,
 }
 
 impl TestCluster {
@@ -117,7 +118,17 @@ impl TestCluster {
 
     /// Like [`TestCluster::start`], with `be.conf` text given to every BE.
     pub async fn start_with_be_conf(backends: usize, be_conf: Option<&str>) -> Self {
+        Self::start_with_confs(backends, be_conf, None).await
+    }
+
+    /// Like [`TestCluster::start`], with `be.conf` text for every BE and `fe.conf` text for the FE.
+    pub async fn start_with_confs(backends: usize, be_conf: Option<&str>, fe_conf: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        let fe_conf = fe_conf.map(|text| {
+            let path = dir.path().join("fe.conf");
+            std::fs::write(&path, text).expect("write fe.conf");
+            path
+        });
         let be_conf = be_conf.map(|text| {
             let path = dir.path().join("be.conf");
             std::fs::write(&path, text).expect("write be.conf");
@@ -148,7 +159,8 @@ impl TestCluster {
             http_port: 0,
             fe_starts: 0,
             be_conf,
-            fe_conf: None,
+            fe_conf,
+            root_password: None,
         };
         cluster.start_fe(0, 0).await;
         cluster.wait_backends_alive(backends).await;
@@ -235,8 +247,14 @@ impl TestCluster {
             .ip_or_hostname("127.0.0.1")
             .tcp_port(self.query_port)
             .user(Some("root"))
+            .pass(self.root_password.clone())
             .prefer_socket(false)
             .into()
+    }
+
+    /// The password root logs in with from now on (after `SET PASSWORD`).
+    pub fn set_root_password(&mut self, password: &str) {
+        self.root_password = Some(password.to_string());
     }
 
     pub async fn conn(&self) -> mysql_async::Conn {

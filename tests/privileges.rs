@@ -92,6 +92,25 @@ async fn backup_operator_backs_up_and_restores_and_a_plain_user_is_denied() {
     .unwrap();
     wait_restore(&mut op, "db1", "FINISHED", Duration::from_secs(60)).await;
     assert_eq!(checksum(&mut root, "db1.t").await, before);
+
+    // A row written after the backup: without INSERT on t the operator cannot
+    // overwrite it, whatever form the RESTORE takes.
+    root.query_drop("INSERT INTO db1.t VALUES (7, 'after the backup')")
+        .await
+        .unwrap();
+    let after = checksum(&mut root, "db1.t").await;
+    for sql in [
+        format!(
+            "RESTORE SNAPSHOT db1.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+        ),
+        format!(
+            "RESTORE SNAPSHOT s1 FROM r1 DATABASE db1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+        ),
+    ] {
+        expect_error(&mut op, &sql, 5203, &denied("INSERT", "TABLE t")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(checksum(&mut root, "db1.t").await, after);
     // A user with REPOSITORY alone may not restore a whole database.
     expect_error(
         &mut plain,

@@ -621,6 +621,9 @@ async fn damaged_or_missing_repository_files_cancel_with_the_target_untouched() 
     conn.query_drop(&restore).await.unwrap();
     let (_, row) = wait_restore(&mut conn, "db1", "CANCELLED", Duration::from_secs(30)).await;
     assert!(row["Status"].starts_with("[BAD_FILE, msg: "), "{row:?}");
+    // The status names the damaged file (its full path in the repository) and the tablet.
+    assert!(row["Status"].contains(&data[0]), "{row:?}");
+    assert!(row["Status"].contains("tablet "), "{row:?}");
     assert_eq!(checksum(&mut conn, "db1.t").await, before);
     conn.query_drop("INSERT INTO db1.t VALUES (1, 'x')")
         .await

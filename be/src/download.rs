@@ -73,7 +73,8 @@ async fn download_tablet(
         }
         fetched += repo
             .download_file(&tablet.remote_dir, stored, &dir, limit)
-            .await?;
+            .await
+            .map_err(|source| BeError::TabletFile { tablet_id, source })?;
         if let Some((name, _)) = checked {
             let staged = dir.join(name);
             tokio::task::spawn_blocking(move || batch::start_writeback(&staged))
@@ -242,12 +243,24 @@ mod tests {
         let err = download_tablet(&f.store, &repo, JOB, tablet, None)
             .await
             .expect_err("corrupt");
-        assert!(matches!(&err, BeError::Repository(e) if e.is_bad_file()), "{err}");
+        assert!(
+            matches!(&err, BeError::TabletFile { tablet_id: 7, source } if source.is_bad_file()),
+            "{err}"
+        );
         assert!(!f.store.staging_dir(JOB, 7).join("v2_20_0.parquet").exists());
         let (_, failure) = f.run(f.request(&[7, 8], &f.stored)).await;
         let failure = failure.expect("fails");
         assert_eq!(failure.code(), tonic::Code::DataLoss, "{failure:?}");
         assert!(failure.message().contains("md5sum does not equal"), "{failure:?}");
+        // The message names the tablet (both read the damaged file) and the file.
+        assert!(
+            ["tablet 7: ", "tablet 8: "].iter().any(|t| failure.message().contains(t)),
+            "{failure:?}"
+        );
+        assert!(
+            failure.message().contains(&format!("{REMOTE}/{}", f.stored[0])),
+            "{failure:?}"
+        );
     }
 
     #[tokio::test]

@@ -40,6 +40,14 @@ pub enum BeError {
     /// A repository operation failed.
     #[error("{0}")]
     Repository(#[from] repository::RepoError),
+    /// A repository operation on one tablet's files failed.
+    #[error("tablet {tablet_id}: {source}")]
+    TabletFile {
+        /// The tablet whose files were transferred.
+        tablet_id: u64,
+        /// What the repository said.
+        source: repository::RepoError,
+    },
     /// No such tablet on this BE.
     #[error("tablet {0} not found")]
     TabletNotFound(u64),
@@ -112,6 +120,13 @@ impl From<BeError> for tonic::Status {
             BeError::Repository(repository::RepoError::NotFound(_)) => {
                 tonic::Status::not_found(err.to_string())
             }
+            BeError::TabletFile { ref source, .. } if source.is_bad_file() => {
+                tonic::Status::data_loss(err.to_string())
+            }
+            BeError::TabletFile {
+                source: repository::RepoError::NotFound(_),
+                ..
+            } => tonic::Status::not_found(err.to_string()),
             _ => tonic::Status::internal(err.to_string()),
         }
     }

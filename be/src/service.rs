@@ -136,7 +136,12 @@ impl pb::backend_server::Backend for BackendService {
         let (tablets, used) = self
             .blocking(move |store| {
                 store.bind_cluster(cluster_id)?;
-                store.usage()
+                // Usage is informational: failing to measure it must not make
+                // the FE think this BE is dead.
+                Ok(store.usage().unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot measure storage usage");
+                    (0, 0)
+                }))
             })
             .await?;
         self.backend_id.store(req.backend_id, Ordering::Relaxed);

@@ -227,13 +227,20 @@ impl TabletStore {
         Ok(true)
     }
 
-    /// Number of tablet replicas and bytes of their files.
+    /// Number of tablet replicas and bytes of their files. Loads, restores
+    /// and drops rename and remove files while this walks: what vanishes
+    /// under it is skipped, not an error.
     pub fn usage(&self) -> Result<(u64, u64), BeError> {
         let mut tablets = 0;
         let mut bytes = 0;
         for entry in std::fs::read_dir(self.root.join("data"))? {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() {
+            let Some(entry) = gone_is_none(entry)? else {
+                continue;
+            };
+            let Some(kind) = gone_is_none(entry.file_type())? else {
+                continue;
+            };
+            if kind.is_dir() {
                 tablets += 1;
                 bytes += dir_size(&entry.path())?;
             }
@@ -300,11 +307,28 @@ fn first_subdir(dir: &Path) -> Result<Option<PathBuf>, BeError> {
     Ok(None)
 }
 
+/// `Ok(None)` for a file or directory that no longer exists.
+fn gone_is_none<T>(result: std::io::Result<T>) -> std::io::Result<Option<T>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Bytes of the files under `dir`; entries removed meanwhile count as 0.
 fn dir_size(dir: &Path) -> Result<u64, BeError> {
     let mut total = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let meta = entry.metadata()?;
+    let Some(entries) = gone_is_none(std::fs::read_dir(dir))? else {
+        return Ok(0);
+    };
+    for entry in entries {
+        let Some(entry) = gone_is_none(entry)? else {
+            continue;
+        };
+        let Some(meta) = gone_is_none(entry.metadata())? else {
+            continue;
+        };
         total += if meta.is_dir() {
             dir_size(&entry.path())?
         } else {
@@ -380,6 +404,44 @@ mod tests {
             store.create_many(&clash),
             Err(BeError::SchemaHashMismatch { tablet_id: 8, .. })
         ));
+    }
+
+    #[test]
+    fn usage_never_fails_while_files_come_and_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TabletStore::open(dir.path().to_path_buf()).unwrap();
+        for id in 1..20 {
+            store.create(&meta(id, 1)).unwrap();
+        }
+        let data = dir.path().join("data");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn = {
+            let (data, stop) = (data.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // What loads, restores and drops do: files and whole
+                    // tablet directories appear, are renamed and vanish.
+                    let t = data.join(format!("{}", 1000 + i % 7));
+                    let _ = std::fs::create_dir_all(t.join("nested"));
+                    let _ = std::fs::write(t.join("nested/part.tmp"), b"rows");
+                    let _ = std::fs::rename(t.join("nested/part.tmp"), t.join("nested/part.parquet"));
+                    let _ = std::fs::remove_dir_all(&t);
+                    i += 1;
+                }
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        let mut walks = 0;
+        while std::time::Instant::now() < deadline {
+            let (tablets, _) = store.usage().expect("a racing walk never fails");
+            assert!(tablets >= 19);
+            walks += 1;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        churn.join().unwrap();
+        assert!(walks > 10, "{walks}");
+        assert_eq!(dir_size(&data.join("no-such-tablet")).unwrap(), 0);
     }
 
     #[test]

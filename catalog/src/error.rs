@@ -5,7 +5,7 @@
 pub enum CatalogError {
     /// RocksDB failed (open, read, or write).
     #[error("catalog storage error: {0}")]
-    Storage(#[from] rocksdb::Error),
+    Storage(String),
     /// A persisted value could not be decoded: the catalog is corrupt or was
     /// written by a newer version.
     #[error("corrupt catalog value under key {key}: {reason}")]
@@ -25,4 +25,10 @@ pub enum CatalogError {
         /// Newest version this build reads.
         known: u32,
     },
+}
+
+impl From<rocksdb::Error> for CatalogError {
+    fn from(e: rocksdb::Error) -> Self {
+        CatalogError::Storage(e.to_string())
+    }
 }

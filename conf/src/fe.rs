@@ -40,6 +40,23 @@ config_struct! {
         debug_restore_step_delay_ms: u64 = 0u64,
         /// Times a failed BE task of a backup or restore is retried before the job is cancelled.
         backup_task_retry_limit: u32 = 3u32,
+        /// Seconds a new MySQL connection has to log in before it is closed
+        /// (MySQL's `connect_timeout`).
+        connect_timeout_second: u64 = 10u64,
+        /// Connections that have not logged in yet, at most; more are refused
+        /// at once with error 1040, so idle sockets cannot lock clients out.
+        max_unauthenticated_connections: u32 = 256u32,
+        /// Logins of `root` accepted beyond `qe_max_connection`, so an
+        /// administrator can always get in.
+        admin_reserved_connections: u32 = 4u32,
+        /// Consecutive failed logins (MySQL or HTTP) of one user from one host
+        /// after which that user is locked out from that host (0: never).
+        failed_login_attempts: u32 = 5u32,
+        /// Seconds such a lockout lasts.
+        password_lock_time_second: u64 = 60u64,
+        /// Directories `file://` repositories must lie in, separated by commas
+        /// (empty: anywhere the FE and BE processes may write).
+        file_repository_roots: String = "",
         /// Log filter (error, warn, info, debug, trace or a tracing directive).
         sys_log_level: String = "info",
     }

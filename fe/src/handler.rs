@@ -185,7 +185,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::DropRepository { name } => backup::drop_repository(fe, &name).await,
         S::ShowRepositories => backup::show_repositories(fe),
         S::Backup(stmt) => backup::backup(fe, session, &stmt).await,
-        S::Restore(stmt) => backup::restore(fe, &stmt).await,
+        S::Restore(stmt) => backup::restore(fe, &grants, &stmt).await,
         S::ShowBackup { database } => backup::show_backup(fe, &grants, database.as_deref()),
         S::ShowRestore { database } => backup::show_restore(fe, database.as_deref()),
         S::CancelBackup { database, .. } => match database {

@@ -7,13 +7,59 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use base64::Engine;
 use tokio::net::TcpListener;
 
 pub use error_log::ErrorLogs;
 
-use crate::Fe;
+use crate::{Fe, auth};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// The account of a valid `Authorization: Basic` header. Failed attempts
+/// count towards the same lockout as MySQL logins.
+fn authenticate(fe: &Fe, headers: &HeaderMap, peer: std::net::IpAddr) -> Option<catalog::User> {
+    let value = header(headers, "authorization")?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':').unwrap_or((&text, ""));
+    let host = peer.to_string();
+    if fe.logins.locked(user, &host).is_some() {
+        return None;
+    }
+    let account = auth::find_user(&fe.catalog, user, &host);
+    match account.filter(|a| auth::stored_form(password) == a.password_sha1_sha1) {
+        Some(account) => {
+            fe.logins.succeeded(user, &host);
+            Some(account)
+        }
+        None => {
+            fe.logins.failed(user, &host);
+            None
+        }
+    }
+}
+
+/// The answer to a request without valid credentials.
+fn unauthorized() -> (StatusCode, Json<serde_json::Value>) {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({
+            "Status": "Fail",
+            "Message": "Access denied: no valid Basic authorization, or wrong user or password",
+        })),
+    )
+}
 
 async fn health(fe: Arc<Fe>) -> Json<serde_json::Value> {
     let alive = fe.cluster.alive_backends().len();
@@ -46,6 +92,7 @@ pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Out
             tracing::debug!(error = %e, "set_nodelay failed");
         }
     });
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         tracing::error!(error = %e, "http server failed");
     }

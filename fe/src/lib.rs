@@ -67,6 +67,8 @@ pub struct Fe {
     pub error_logs: http::ErrorLogs,
     /// Repositories and BACKUP jobs.
     pub backups: Arc<backup::Backups>,
+    /// Failed logins and lockouts (MySQL and HTTP).
+    pub logins: auth::Logins,
 }
 
 impl Fe {
@@ -182,8 +184,19 @@ pub async fn run(
         load_locks: load::txn::LoadLocks::default(),
         error_logs: http::ErrorLogs::default(),
         backups: backup::Backups::new(Arc::clone(&catalog), Arc::clone(&cluster), config.clone()),
+        logins: auth::Logins::new(
+            config.failed_login_attempts,
+            Duration::from_secs(config.password_lock_time_second),
+        ),
         config,
     });
+    if catalog
+        .read()
+        .user(auth::ROOT, "%")
+        .is_some_and(|u| u.password_sha1_sha1.is_empty())
+    {
+        tracing::warn!("{}", auth::ROOT_WITHOUT_PASSWORD);
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stopped| *stopped).await;

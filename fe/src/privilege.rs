@@ -339,6 +339,84 @@ fn denial_object(object: &PrivilegeObject) -> String {
     }
 }
 
+/// Adds to `txn` the removal of every grant that names what is being dropped:
+/// table `db.table`, or with `table` `None` database `db` and every table in
+/// it. Grants name objects, so without this a grant would pass to the next
+/// object created under the same name, by anyone. Grants on all databases or
+/// all tables (`*`) are not tied to one object and stay.
+pub fn revoke_on_drop(txn: &mut catalog::Txn<'_>, db: &str, table: Option<&str>) {
+    edit_grants(txn, |g| {
+        let dropped = match (&g.object, table) {
+            (
+                PrivilegeObject::Table {
+                    db: Some(d),
+                    table: Some(t),
+                },
+                Some(gone),
+            ) => d == db && t == gone,
+            (PrivilegeObject::Table { db: Some(d), .. }, None) => d == db,
+            (PrivilegeObject::Database { db: Some(d) }, None) => d == db,
+            _ => false,
+        };
+        dropped.then_some(None)
+    });
+}
+
+/// Adds to `txn` the move of every grant on table `db.old` to `db.new`: the
+/// grants follow the table, as StarRocks' grants by id do, and none is left
+/// for a new table named `old`.
+pub fn follow_rename(txn: &mut catalog::Txn<'_>, db: &str, old: &str, new: &str) {
+    edit_grants(txn, |g| match &g.object {
+        PrivilegeObject::Table {
+            db: Some(d),
+            table: Some(t),
+        } if d == db && t == old => {
+            let mut moved = g.clone();
+            moved.object = PrivilegeObject::Table {
+                db: Some(db.to_string()),
+                table: Some(new.to_string()),
+            };
+            Some(Some(moved))
+        }
+        _ => None,
+    });
+}
+
+/// Rewrites the grants of every user and role: `edit` returns `None` to keep
+/// a grant, `Some(None)` to remove it, `Some(Some(g))` to replace it.
+fn edit_grants(txn: &mut catalog::Txn<'_>, edit: impl Fn(&PrivilegeGrant) -> Option<Option<PrivilegeGrant>>) {
+    let apply = |grants: &[PrivilegeGrant]| -> Option<Vec<PrivilegeGrant>> {
+        let mut changed = false;
+        let mut out = Vec::with_capacity(grants.len());
+        for g in grants {
+            match edit(g) {
+                None => out.push(g.clone()),
+                Some(replacement) => {
+                    changed = true;
+                    out.extend(replacement);
+                }
+            }
+        }
+        changed.then_some(out)
+    };
+    let users: Vec<User> = txn
+        .state()
+        .users()
+        .filter_map(|u| apply(&u.grants).map(|grants| User { grants, ..u.clone() }))
+        .collect();
+    for user in users {
+        txn.push(catalog::Change::PutUser(user));
+    }
+    let roles: Vec<catalog::Role> = txn
+        .state()
+        .roles()
+        .filter_map(|r| apply(&r.grants).map(|grants| catalog::Role { grants, ..r.clone() }))
+        .collect();
+    for role in roles {
+        txn.push(catalog::Change::PutRole(role));
+    }
+}
+
 /// The authorization step: every need of `stmt` must hold. Returns the
 /// session's grants for the checks that happen on a query plan.
 pub fn authorize(fe: &Fe, session: &Session, stmt: &Statement) -> Result<Grants, FeError> {

@@ -116,6 +116,15 @@ impl Connections {
         self.live.lock().values().map(|i| i.lock().clone()).collect()
     }
 
+    /// Live connections that have logged in.
+    pub fn authenticated(&self) -> usize {
+        self.live
+            .lock()
+            .values()
+            .filter(|i| !i.lock().user.is_empty())
+            .count()
+    }
+
     /// Whether a connection id is live.
     pub fn contains(&self, id: u32) -> bool {
         self.live.lock().contains_key(&id)

@@ -22,11 +22,14 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+mod depth;
 mod error;
+pub mod fuzz;
 mod grammar;
 mod lex;
 
 pub use ast::*;
+pub use depth::MAX_NESTING;
 pub use error::ParseError;
 
 /// Parses every statement of `sql`. Statements are separated by `;` outside
@@ -35,17 +38,29 @@ pub use error::ParseError;
 pub fn parse(sql: &str) -> Result<Vec<Statement>, ParseError> {
     split_statements(sql)
         .into_iter()
-        .map(|(offset, text)| grammar::parse_statement(sql, offset, text))
+        .map(|(offset, text)| statement(sql, offset, text))
         .collect()
+}
+
+/// One statement: its nesting is bounded first ([`MAX_NESTING`]), then the grammar runs.
+fn statement(sql: &str, offset: usize, text: &str) -> Result<Statement, ParseError> {
+    depth::check(sql, offset, text)?;
+    grammar::parse_statement(sql, offset, text)
+}
+
+/// Refuses an expression or statement text (a Stream Load `columns` or
+/// `where` header, say) whose nesting could exceed [`MAX_NESTING`].
+pub fn check_nesting(text: &str) -> Result<(), ParseError> {
+    depth::check(text, 0, text)
 }
 
 /// Parses exactly one statement; a trailing `;` is allowed.
 pub fn parse_one(sql: &str) -> Result<Statement, ParseError> {
     let parts = split_statements(sql);
     match parts.as_slice() {
-        [] => grammar::parse_statement(sql, 0, sql),
+        [] => statement(sql, 0, sql),
         [(offset, text), rest @ ..] => {
-            let stmt = grammar::parse_statement(sql, *offset, text)?;
+            let stmt = statement(sql, *offset, text)?;
             match rest.first() {
                 None => Ok(stmt),
                 Some((next, _)) => Err(error::extra_statement(sql, *next)),

@@ -128,3 +128,47 @@ fn case_splitting() {
     let got = cases("a\n----\n\n----\nb\nc\n---- \n");
     assert_eq!(got, vec!["a".to_string(), "b\nc".to_string()]);
 }
+
+/// Mutations of the whole golden corpus: the grammar never panics and never
+/// runs away, whatever it is fed. `STARLING_FUZZ_SECONDS` runs it longer (the
+/// release check: an hour); CI runs it for a few seconds.
+#[test]
+fn mutated_corpus_never_panics() {
+    let seconds: u64 = std::env::var("STARLING_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let seed: u64 = std::env::var("STARLING_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_5eed_5eed_5eed);
+    let mut corpus = Vec::new();
+    for entry in std::fs::read_dir(golden_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "sql") {
+            corpus.extend(cases(&std::fs::read_to_string(path).unwrap()));
+        }
+    }
+    assert!(corpus.len() > 100, "{}", corpus.len());
+    let mut rng = parser::fuzz::Rng::new(seed);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut runs = 0u64;
+    while std::time::Instant::now() < deadline {
+        let base = &corpus[rng.below(corpus.len())];
+        let input = parser::fuzz::mutate(&mut rng, base);
+        let started = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(|| parser::parse(&input).map(|s| s.len()));
+        assert!(
+            outcome.is_ok(),
+            "the parser panicked (seed {seed}, run {runs}) on: {input:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the parser took {:?} on {} bytes (seed {seed}, run {runs})",
+            started.elapsed(),
+            input.len()
+        );
+        runs += 1;
+    }
+    assert!(runs > 1000, "only {runs} runs in {seconds} s");
+}

@@ -22,12 +22,14 @@ pub enum RepoError {
     #[error("file name should contains checksum: {0}")]
     NoChecksum(String),
     /// Content does not hash to the MD5 in its name.
-    #[error("md5sum does not equal. local: {local}, remote: {remote}")]
+    #[error("md5sum does not equal. local: {local}, remote: {remote}, file: {path}")]
     BadChecksum {
         /// MD5 of the bytes read.
         local: String,
         /// MD5 recorded in the name.
         remote: String,
+        /// The full path of the stored file.
+        path: String,
     },
     /// The repository's `__repo_info` is unusable.
     #[error("{0}")]

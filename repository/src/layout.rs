@@ -13,6 +13,9 @@ pub const SNAPSHOT_PREFIX: &str = "__ss_";
 pub const META_FILE: &str = "__meta";
 /// Prefix of the job-info file; the backup timestamp follows.
 pub const INFO_PREFIX: &str = "__info_";
+/// Reserves a snapshot's label while its backup runs (Starling's; StarRocks
+/// readers ignore it). Holds the reserving cluster and job as text.
+pub const LABEL_FILE: &str = "__label";
 /// Directory of the tablet files of a snapshot.
 pub const CONTENT_DIR: &str = "__ss_content";
 /// Suffix of a file being written.

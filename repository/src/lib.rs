@@ -36,4 +36,4 @@ pub use error::RepoError;
 pub use info::JobInfo;
 pub use layout::TabletPath;
 pub use rate::RateLimiter;
-pub use repo::{InfoFile, Listing, RemoteFile, Repository};
+pub use repo::{InfoFile, Listing, RemoteFile, Repository, SnapshotFiles};

@@ -75,6 +75,52 @@ fn open_local(dir: &str) -> Result<Opened, RepoError> {
     })
 }
 
+/// Checks that a `file://` location lies inside one of `roots` (absolute
+/// directories). Empty `roots` allow any directory; other schemes pass. The
+/// path must be absolute and free of `..`; symbolic links in the part that
+/// exists already are resolved first, so a link cannot lead outside.
+pub fn check_local_root(location: &str, roots: &[std::path::PathBuf]) -> Result<(), RepoError> {
+    use std::path::{Component, Path, PathBuf};
+    let Some(dir) = location.strip_prefix("file://") else {
+        return Ok(());
+    };
+    if roots.is_empty() {
+        return Ok(());
+    }
+    let path = Path::new(dir);
+    if !path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir)) {
+        return Err(RepoError::InvalidLocation(format!(
+            "file:// location must be an absolute path without '..': {location}"
+        )));
+    }
+    // Resolve what exists of the path; the rest is appended as written.
+    let resolve = |p: &Path| -> PathBuf {
+        let mut existing = p.to_path_buf();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+                (Some(name), Some(parent)) => {
+                    rest.push(name);
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
+        out.extend(rest.iter().rev());
+        out
+    };
+    let target = resolve(path);
+    if roots.iter().any(|root| target.starts_with(resolve(root))) {
+        return Ok(());
+    }
+    let allowed: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+    Err(RepoError::InvalidLocation(format!(
+        "file:// location {dir} is outside the directories file_repository_roots allows: {}",
+        allowed.join(", ")
+    )))
+}
+
 /// The directory of a `file://` location, without touching it.
 pub fn local_dir(location: &str) -> Option<&std::path::Path> {
     location
@@ -88,7 +134,9 @@ fn s3_builder(bucket: &str, props: &BTreeMap<String, String>) -> AmazonS3Builder
     let mut builder = AmazonS3Builder::new()
         .with_bucket_name(bucket)
         .with_region(get(&["aws.s3.region", "fs.s3a.endpoint.region"]).map_or("us-east-1", |r| r.as_str()))
-        .with_virtual_hosted_style_request(false);
+        .with_virtual_hosted_style_request(false)
+        // Label reservations are create-if-absent writes (`If-None-Match`).
+        .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch);
     if let Some(key) = get(&["aws.s3.access_key", "fs.s3a.access.key"]) {
         builder = builder.with_access_key_id(key);
     }
@@ -122,5 +170,36 @@ mod tests {
         assert!(open("file://relative/dir", &props).is_err());
         assert!(open("s3:///prefix", &props).is_err());
         assert!(open("s3://bucket/some/prefix", &props).is_ok());
+    }
+
+    #[test]
+    fn file_locations_stay_inside_the_roots() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let root = base.path().join("backups");
+        std::fs::create_dir_all(&root).expect("root");
+        let outside = base.path().join("elsewhere");
+        std::fs::create_dir_all(&outside).expect("outside");
+        std::os::unix::fs::symlink(&outside, root.join("link")).expect("symlink");
+        let roots = vec![root.clone()];
+        let loc = |p: &std::path::Path| format!("file://{}", p.display());
+        assert!(check_local_root(&loc(&root), &roots).is_ok());
+        assert!(check_local_root(&loc(&root.join("new/deeper")), &roots).is_ok());
+        for bad in [
+            outside.clone(),
+            root.join("../elsewhere"),
+            root.join("link/x"),
+            "/etc".into(),
+        ] {
+            let err = check_local_root(&loc(&bad), &roots).expect_err("outside");
+            assert!(
+                err.to_string().contains("file_repository_roots") || err.to_string().contains(".."),
+                "{err}"
+            );
+        }
+        assert!(check_local_root("s3://bucket/x", &roots).is_ok());
+        assert!(
+            check_local_root(&loc(&outside), &[]).is_ok(),
+            "no roots: anywhere"
+        );
     }
 }

@@ -36,6 +36,15 @@ pub struct InfoFile {
     pub stored_name: String,
 }
 
+/// The top level of a snapshot directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotFiles {
+    /// Its job-info files, by stored name.
+    pub infos: Vec<InfoFile>,
+    /// True when a checksummed `__meta` is there.
+    pub has_meta: bool,
+}
+
 /// A file in a repository directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteFile {
@@ -174,7 +183,16 @@ impl Repository {
 
     /// The job-info files of snapshot `label` (none while a backup is writing it).
     pub async fn list_info_files(&self, label: &str) -> Result<Vec<InfoFile>, RepoError> {
+        Ok(self.snapshot_files(label).await?.infos)
+    }
+
+    /// What the directory of snapshot `label` holds at its top level.
+    pub async fn snapshot_files(&self, label: &str) -> Result<SnapshotFiles, RepoError> {
         let listing = self.list_dir(&layout::snapshot_dir(label)).await?;
+        let has_meta = listing
+            .files
+            .iter()
+            .any(|f| f.name == layout::META_FILE && f.md5.is_some() && !f.stored_name.ends_with(PART_SUFFIX));
         let mut infos: Vec<InfoFile> = listing
             .files
             .into_iter()
@@ -189,7 +207,7 @@ impl Repository {
             })
             .collect();
         infos.sort_by(|a, b| a.stored_name.cmp(&b.stored_name));
-        Ok(infos)
+        Ok(SnapshotFiles { infos, has_meta })
     }
 
     /// Reads and checks the job-info of snapshot `label` taken at `timestamp`.
@@ -218,6 +236,47 @@ impl Repository {
             layout::info_name(timestamp)
         );
         self.write_checksummed(&rel, info.to_json()).await
+    }
+
+    /// Reserves label `label` for a backup about to start: writes
+    /// `__ss_<label>/__label` unless it exists, atomically where the store
+    /// can (a local directory, S3 with conditional writes), so two jobs, on
+    /// one cluster or on two sharing the repository, never write the same
+    /// snapshot. Returns false when the label is already taken: a snapshot
+    /// directory holds it, or another job reserved it first.
+    pub async fn reserve_label(&self, label: &str, owner: &str) -> Result<bool, RepoError> {
+        if self.list_snapshots().await?.iter().any(|l| l == label) {
+            return Ok(false);
+        }
+        let path = self.path(&format!("{}/{}", layout::snapshot_dir(label), layout::LABEL_FILE));
+        let body = PutPayload::from(owner.as_bytes().to_vec());
+        let create = object_store::PutOptions {
+            mode: object_store::PutMode::Create,
+            ..Default::default()
+        };
+        match self.store.put_opts(&path, body.clone(), create).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                Ok(false)
+            }
+            // A store without conditional writes: the check above is all there is.
+            Err(object_store::Error::NotImplemented { .. }) => {
+                self.store.put(&path, body).await?;
+                Ok(true)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Gives back the reservation of `label` ([`Repository::reserve_label`]).
+    /// A snapshot directory that held nothing else is gone with it, so the
+    /// label can be used again; one holding uploaded files stays (spec §6.3).
+    pub async fn release_label(&self, label: &str) -> Result<(), RepoError> {
+        let path = self.path(&format!("{}/{}", layout::snapshot_dir(label), layout::LABEL_FILE));
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Removes snapshot `label` and everything under it.
@@ -263,6 +322,7 @@ impl Repository {
             return Err(RepoError::BadChecksum {
                 local,
                 remote: md5.clone(),
+                path: self.display(&join(dir, &file.stored_name)),
             });
         }
         Ok(bytes)
@@ -281,10 +341,19 @@ impl Repository {
         }
         let md5 = crate::transfer::md5_hex(&bytes);
         let part = self.path(&format!("{rel}{PART_SUFFIX}"));
-        self.store.put(&part, PutPayload::from(bytes)).await?;
-        self.store
-            .rename(&part, &self.path(&layout::with_checksum(rel, &md5)))
-            .await?;
+        let written = match self.store.put(&part, PutPayload::from(bytes)).await {
+            Ok(_) => {
+                self.store
+                    .rename(&part, &self.path(&layout::with_checksum(rel, &md5)))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if written.is_err() {
+            // A refused write (a full disk) leaves no `.part` behind.
+            let _ = self.store.delete(&part).await;
+        }
+        written?;
         Ok(())
     }
 

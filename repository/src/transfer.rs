@@ -98,7 +98,13 @@ impl Repository {
                 if let Some(dir) = part.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                let (_, md5) = copy_hashing(std::fs::File::open(source)?, &part)?;
+                // A failed copy (a full disk) leaves no `.part` behind.
+                let copied = std::fs::File::open(source)
+                    .map_err(RepoError::from)
+                    .and_then(|file| copy_hashing(file, &part));
+                let (_, md5) = copied.inspect_err(|_| {
+                    let _ = std::fs::remove_file(&part);
+                })?;
                 let target = part.with_file_name(layout::with_checksum(&name, &md5));
                 std::fs::rename(&part, &target)?;
                 Ok((md5, target))
@@ -124,7 +130,11 @@ impl Repository {
             md5
         } else {
             let part = self.path(&format!("{rel_dir}/{name}{PART_SUFFIX}"));
-            let md5 = self.stream_up(local.to_path_buf(), &part, limiter).await?;
+            let md5 = self.stream_up(local.to_path_buf(), &part, limiter).await;
+            if md5.is_err() {
+                let _ = self.store.delete(&part).await;
+            }
+            let md5 = md5?;
             let target = self.path(&format!("{rel_dir}/{}", layout::with_checksum(name, &md5)));
             self.store.rename(&part, &target).await?;
             md5
@@ -281,6 +291,7 @@ impl Repository {
             return Err(RepoError::BadChecksum {
                 local: local_md5,
                 remote: md5.to_string(),
+                path: self.display(&remote),
             });
         }
         tokio::fs::rename(&part, &target).await?;

@@ -9,14 +9,7 @@ struct Cli {
     args: starling::roles::BeArgs,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match starling::roles::run_be(cli.args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("starling-be: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    starling::run_main("starling-be", starling::roles::run_be(cli.args))
 }

@@ -9,14 +9,7 @@ struct Cli {
     args: starling::roles::FeArgs,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match starling::roles::run_fe(cli.args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("starling-fe: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    starling::run_main("starling-fe", starling::roles::run_fe(cli.args))
 }

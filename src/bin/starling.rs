@@ -23,19 +23,13 @@ enum Role {
     Be(BeArgs),
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result = match cli.role {
-        Some(Role::Fe(args)) => starling::roles::run_fe(args).await,
-        Some(Role::Be(args)) => starling::roles::run_be(args).await,
-        None => starling::standalone::run(cli.standalone).await,
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("starling: {e}");
-            std::process::ExitCode::FAILURE
+    starling::run_main("starling", async move {
+        match cli.role {
+            Some(Role::Fe(args)) => starling::roles::run_fe(args).await,
+            Some(Role::Be(args)) => starling::roles::run_be(args).await,
+            None => starling::standalone::run(cli.standalone).await,
         }
-    }
+    })
 }

@@ -42,6 +42,7 @@ pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl<BackupJob>>, mut job:
         };
         if let Err(status) = outcome {
             cancel(b, ctl, &mut job, status);
+            release_label(b, &job).await;
         }
         *ctl.job.lock() = job.clone();
     }
@@ -72,12 +73,20 @@ async fn step(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step
             persist(b, job)?;
         }
         BackupState::UploadInfo => {
-            // Repository errors here do not cancel: retried until the timeout.
+            // A repository that refuses the write (full, read-only, gone) is
+            // retried `backup_task_retry_limit` times, then the job is cancelled
+            // with the cause instead of holding its database until the timeout.
+            let mut tries = 0;
             while let Err(e) = upload_info(b, job).await {
+                tries += 1;
+                if tries > b.config.backup_task_retry_limit {
+                    return Err(common(format!("failed to upload snapshot info: {e}")));
+                }
                 ctl.volatile.lock().task_errors.insert("upload_info".into(), e);
                 tokio::time::sleep(INFO_RETRY).await;
             }
             ctl.volatile.lock().task_errors.clear();
+            release_label(b, job).await;
             job.state = BackupState::Finished;
             job.finished_ms = Some(now_ms());
             persist(b, job)?;
@@ -90,6 +99,21 @@ async fn step(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step
 
 fn persist(b: &Backups, job: &BackupJob) -> Step {
     b.persist(job).map_err(|e| common(e.to_string()))
+}
+
+/// Gives back the label reserved at submission; best effort (a reservation
+/// left behind only keeps the label taken, as an unfinished snapshot does).
+async fn release_label(b: &Backups, job: &BackupJob) {
+    let Ok(record) = repository(b, &job.repo_name) else {
+        return;
+    };
+    let released = match super::repos::open(&record).await {
+        Ok(repo) => repo.release_label(&job.label).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = released {
+        tracing::warn!(label = %job.label, "cannot release the snapshot label: {e}");
+    }
 }
 
 /// Cancels: records the status, releases BE snapshots, persists CANCELLED.

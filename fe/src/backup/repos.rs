@@ -96,6 +96,15 @@ pub async fn create_repository(
     if fe.catalog.read().repository(name).is_some() {
         return Err(failed(format!("repository with same name already exist: {name}")));
     }
+    let roots: Vec<std::path::PathBuf> = fe
+        .config
+        .file_repository_roots
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(std::path::PathBuf::from)
+        .collect();
+    repository::location::check_local_root(&location, &roots).map_err(|e| failed(e.to_string()))?;
     let repo = Repository::open(name, &location, &props)
         .await
         .map_err(|e| failed(e.to_string()))?;

@@ -117,27 +117,9 @@ async fn load_source(b: &Backups, job: &RestoreJob) -> Result<Source, JobStatus>
     let repo = super::repos::open(&record)
         .await
         .map_err(|e| common(e.to_string()))?;
-    let info = repo
-        .read_job_info(&job.label, &job.backup_timestamp)
+    Source::read(&repo, &job.label, &job.backup_timestamp, job.meta_version)
         .await
-        .map_err(|e| {
-            common(format!(
-                "Failed to get info of snapshot '{}' because: {e}. Maybe specified wrong backup timestamp",
-                job.label
-            ))
-        })?;
-    let meta = repo.read_meta(&job.label).await.map_err(|e| {
-        tracing::warn!(label = %job.label, "cannot read snapshot meta: {e}");
-        common("Failed to read backup meta from file")
-    })?;
-    let mut tables = BTreeMap::new();
-    for record in meta.tables {
-        let bytes = serde_json::to_vec(&record).map_err(|e| common(e.to_string()))?;
-        let table: Table = catalog::model::decode("snapshot meta", &bytes)
-            .map_err(|e| common(format!("Failed to read backup meta from file: {e}")))?;
-        tables.insert(table.name.clone(), table);
-    }
-    Ok(Source { info, tables })
+        .map_err(common)
 }
 
 /// PENDING: plan and register (once), then create the new replicas.
@@ -531,7 +513,10 @@ async fn cancel(b: &Backups, ctl: &Ctl, job: &mut RestoreJob, status: JobStatus)
                 .into_iter()
                 .filter_map(|(be, tablet)| backends.get(&be).map(|be| (be.clone(), tablet)))
                 .collect();
-            b.cluster.drop_tablets(replicas).await;
+            // The job is CANCELLED once that batch is written; removing the
+            // replicas on busy BEs must not hold up CANCEL RESTORE.
+            let cluster = std::sync::Arc::clone(&b.cluster);
+            tokio::spawn(async move { cluster.drop_tablets(replicas).await });
         }
         Err(e) => tracing::error!(label = %job.label, "cannot persist cancelled restore job: {e}"),
     }

@@ -12,8 +12,10 @@ use catalog::{
     Partition, PartitionVersion, Partitioning, PlannedTable, Replica, RestoreJob, RestorePlan, RestoreTablet,
     Table, TableState, Tablet,
 };
-use repository::TabletPath;
-use repository::info::{IndexInfo, JobInfo, PartitionInfo, TableInfo};
+use repository::info::{
+    IndexInfo, JobInfo, META_VERSION, PartitionInfo, STARLING_INFO_VERSION, STARROCKS_META_VERSION, TableInfo,
+};
+use repository::{Repository, TabletPath};
 
 /// A snapshot as PENDING reads it: the job info and the table definitions.
 pub(super) struct Source {
@@ -21,6 +23,69 @@ pub(super) struct Source {
     pub info: JobInfo,
     /// `__meta`'s tables by name.
     pub tables: BTreeMap<String, Table>,
+}
+
+impl Source {
+    /// Reads the job info taken at `timestamp` and the table definitions of
+    /// snapshot `label`. A snapshot in a format newer than this build reads
+    /// is refused, naming both versions; so is one whose `__meta` is missing
+    /// or damaged. `meta_version` is the RESTORE property (-1: the snapshot's).
+    pub async fn read(
+        repo: &Repository,
+        label: &str,
+        timestamp: &str,
+        meta_version: i64,
+    ) -> Result<Self, String> {
+        let info = repo.read_job_info(label, timestamp).await.map_err(|e| {
+            format!("Failed to get info of snapshot '{label}' because: {e}. Maybe specified wrong backup timestamp")
+        })?;
+        check_format(label, &info, meta_version)?;
+        let meta = repo.read_meta(label).await.map_err(|e| {
+            tracing::warn!(label, "cannot read snapshot meta: {e}");
+            format!("Failed to read backup meta from file: {e}")
+        })?;
+        let mut tables = BTreeMap::new();
+        for record in meta.tables {
+            let bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
+            let table: Table = catalog::model::decode("snapshot meta", &bytes)
+                .map_err(|e| format!("Failed to read backup meta from file: {e}"))?;
+            tables.insert(table.name.clone(), table);
+        }
+        Ok(Source { info, tables })
+    }
+}
+
+/// Refuses a job info whose format versions are newer than this build's.
+fn check_format(label: &str, info: &JobInfo, meta_version: i64) -> Result<(), String> {
+    let newer = |what: &str, found: i64, ours: i64| {
+        format!(
+            "Snapshot {label} has {what} {found}, newer than {ours}, the newest this version of Starling \
+             reads. Restore it with a newer release"
+        )
+    };
+    let claimed = if meta_version >= 0 {
+        meta_version
+    } else {
+        i64::from(info.meta_version)
+    };
+    if claimed > i64::from(META_VERSION) {
+        return Err(newer("meta_version", claimed, i64::from(META_VERSION)));
+    }
+    if info.starrocks_meta_version > STARROCKS_META_VERSION {
+        return Err(newer(
+            "starrocks_meta_version",
+            i64::from(info.starrocks_meta_version),
+            i64::from(STARROCKS_META_VERSION),
+        ));
+    }
+    if info.starling_info_version > STARLING_INFO_VERSION {
+        return Err(newer(
+            "starling_info_version",
+            i64::from(info.starling_info_version),
+            i64::from(STARLING_INFO_VERSION),
+        ));
+    }
+    Ok(())
 }
 
 /// What planning decided.

@@ -4,14 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use catalog::{Change, Database, JobStatus, RestoreJob, RestoreState, RestoreTableRef};
+use catalog::{Change, Database, JobStatus, Privilege, RestoreJob, RestoreState, RestoreTableRef};
 use parser::ast::{BackupObject, RestoreStmt};
 use repository::info::JobInfo;
 
+use super::restore_plan::Source;
 use super::submit::{check_no_running_job, parse_timeout};
 use crate::Fe;
 use crate::cluster::now_ms;
 use crate::error::{ErrorCode, FeError};
+use crate::privilege::{Grants, Need};
 use crate::result::Output;
 
 /// Seconds a restore may run unless `timeout` says otherwise.
@@ -186,8 +188,30 @@ fn target_database(fe: &Fe, name: &str) -> Result<Database, FeError> {
         })
 }
 
+/// Every existing table the restore would overwrite needs `INSERT` on it,
+/// whatever form the statement has (spec §10): checked on the snapshot's
+/// table list, before anything is created.
+fn check_overwrites(
+    fe: &Fe,
+    grants: &Grants,
+    target: &str,
+    objects: &[RestoreTableRef],
+) -> Result<(), FeError> {
+    let state = fe.catalog.read();
+    let Some(db) = state.database(target) else {
+        return Ok(());
+    };
+    for object in objects {
+        let name = object.alias.as_deref().unwrap_or(&object.table);
+        if let Some(table) = state.table(db.id, name) {
+            grants.check(&Need::table(Privilege::Insert, &db.name, &table.name))?;
+        }
+    }
+    Ok(())
+}
+
 /// `RESTORE SNAPSHOT [db.]label FROM repo [DATABASE src [AS dst]] [ON (...)] PROPERTIES (...)`
-pub async fn restore(fe: &Fe, stmt: &RestoreStmt) -> Result<Output, FeError> {
+pub async fn restore(fe: &Fe, grants: &Grants, stmt: &RestoreStmt) -> Result<Output, FeError> {
     if stmt.label.is_empty() {
         return Err(FeError::analysis_code(
             ErrorCode::WrongLabelName,
@@ -206,15 +230,10 @@ pub async fn restore(fe: &Fe, stmt: &RestoreStmt) -> Result<Output, FeError> {
     let repo = super::repos::open(&record)
         .await
         .map_err(|e| FeError::common(e.to_string()))?;
-    let info = repo
-        .read_job_info(&stmt.label, &props.backup_timestamp)
+    let source = Source::read(&repo, &stmt.label, &props.backup_timestamp, props.meta_version)
         .await
-        .map_err(|e| {
-            FeError::common(format!(
-                "Failed to get info of snapshot '{}' because: {e}. Maybe specified wrong backup timestamp",
-                stmt.label
-            ))
-        })?;
+        .map_err(FeError::common)?;
+    let info = &source.info;
     if stmt.external_catalogs.is_some() {
         return Err(FeError::common(format!(
             "This is not a snapshot for external catalog restore, snapshot: {}",
@@ -229,7 +248,7 @@ pub async fn restore(fe: &Fe, stmt: &RestoreStmt) -> Result<Output, FeError> {
             "target database: {src} is not existed in snapshot"
         )));
     }
-    let objects = select_objects(&info, &stmt.label, &stmt.objects)?;
+    let objects = select_objects(info, &stmt.label, &stmt.objects)?;
     let target = stmt
         .target_database
         .as_ref()
@@ -237,6 +256,7 @@ pub async fn restore(fe: &Fe, stmt: &RestoreStmt) -> Result<Output, FeError> {
         .unwrap_or(&info.database);
 
     let _guard = fe.backups.submit_guard().await?;
+    check_overwrites(fe, grants, target, &objects)?;
     let db = target_database(fe, target)?;
     check_no_running_job(fe, db.id)?;
     let job = RestoreJob {

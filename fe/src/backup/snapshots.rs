@@ -9,6 +9,9 @@ use crate::Fe;
 use crate::error::{ErrorCode, FeError};
 use crate::result::{Output, ResultSet, Value};
 
+/// Status of a snapshot whose job info is there but whose table definitions are not.
+const NO_META: &str = "ERROR: __meta is missing: the snapshot cannot be restored";
+
 const WHERE_SHAPE: &str =
     "Where clause should looks like: SNAPSHOT = 'your_snapshot_name' [AND TIMESTAMP = '2018-04-18-19-19-10']";
 
@@ -113,13 +116,14 @@ pub async fn show_snapshot(fe: &Fe, repository: &str, filter: Option<&str>) -> R
         .map_err(|e| FeError::common(format!("Failed to list snapshot in repo: {repository}, err: {e}")))?;
     if let Filter::NameAt(name, timestamp) = filter {
         let mut rs = ResultSet::text_columns(&["Snapshot", "Timestamp", "Database", "Details", "Status"]);
+        let has_meta = repo.snapshot_files(&name).await.is_ok_and(|f| f.has_meta);
         let row: Vec<Value> = match repo.read_job_info(&name, &timestamp).await {
             Ok(info) => vec![
                 name.into(),
                 timestamp.into(),
                 info.database.clone().into(),
                 info.brief().into(),
-                "OK".into(),
+                if has_meta { "OK".into() } else { NO_META.into() },
             ],
             Err(e) => vec![
                 name.into(),
@@ -143,10 +147,13 @@ pub async fn show_snapshot(fe: &Fe, repository: &str, filter: Option<&str>) -> R
     };
     let mut rs = ResultSet::text_columns(&["Snapshot", "Timestamp", "Status"]);
     for name in names {
-        let row: Vec<Value> = match repo.list_info_files(&name).await {
-            Ok(files) if files.is_empty() => vec![name.into(), "".into(), "ERROR: no snapshot".into()],
+        let row: Vec<Value> = match repo.snapshot_files(&name).await {
+            Ok(files) if files.infos.is_empty() => {
+                vec![name.into(), "".into(), "ERROR: no snapshot".into()]
+            }
             Ok(files) => {
                 let stamps: Vec<String> = files
+                    .infos
                     .iter()
                     .map(|f| {
                         f.timestamp
@@ -154,7 +161,8 @@ pub async fn show_snapshot(fe: &Fe, repository: &str, filter: Option<&str>) -> R
                             .unwrap_or_else(|| format!("Invalid: {}", f.stored_name))
                     })
                     .collect();
-                vec![name.into(), stamps.join("\n").into(), "OK".into()]
+                let status = if files.has_meta { "OK" } else { NO_META };
+                vec![name.into(), stamps.join("\n").into(), status.into()]
             }
             Err(e) => vec![
                 name.into(),

@@ -173,11 +173,21 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
     let storage = super::repos::open(&repo)
         .await
         .map_err(|e| FeError::common(e.to_string()))?;
-    let labels = storage
-        .list_snapshots()
-        .await
-        .map_err(|e| FeError::common(e.to_string()))?;
-    if labels.contains(&stmt.label) {
+    // The label is reserved in the repository before the job exists: a job of
+    // another database (or of another cluster sharing the repository) that
+    // asks for it next gets the "already exist" error instead of sharing it.
+    let owner = format!(
+        "cluster {}, database {}, submitted at {}",
+        fe.catalog.read().cluster_id(),
+        db.name,
+        crate::cluster::now_ms()
+    );
+    let reserved = !fe.backups.writing_snapshot(&repo.name, &stmt.label)
+        && storage
+            .reserve_label(&stmt.label, &owner)
+            .await
+            .map_err(|e| FeError::common(e.to_string()))?;
+    if !reserved {
         return Err(FeError::common(if incremental {
             "Currently does not support incremental backup".to_string()
         } else {
@@ -202,7 +212,10 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
         tables: vec![],
         snapshots: vec![],
     };
-    fe.backups.persist(&job)?;
+    if let Err(e) = fe.backups.persist(&job) {
+        let _ = storage.release_label(&stmt.label).await;
+        return Err(e);
+    }
     fe.backups.spawn(job);
     Ok(Output::ok())
 }

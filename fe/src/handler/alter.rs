@@ -124,6 +124,7 @@ pub async fn alter_table(
                     }
                 }
                 txn.push(Change::PutTable(Box::new(current)));
+                crate::privilege::follow_rename(txn, &db.name, &table.name, &new_name);
                 Ok(())
             })?;
             Ok(Output::ok())

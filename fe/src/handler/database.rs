@@ -103,6 +103,7 @@ pub async fn drop(
             txn.push(Change::DeleteTable(t.id));
         }
         txn.push(Change::DeleteDatabase(db.id));
+        crate::privilege::revoke_on_drop(txn, &db.name, None);
         Ok(tables)
     })?;
     if session.database.as_deref() == Some(name) {

@@ -234,6 +234,7 @@ pub async fn drop(
             )));
         }
         txn.push(Change::DeleteTable(table.id));
+        crate::privilege::revoke_on_drop(txn, &db.name, Some(&table.name));
         Ok(Some(table))
     })?;
     if let Some(table) = dropped {

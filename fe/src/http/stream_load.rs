@@ -4,37 +4,77 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::net::SocketAddr;
+
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use base64::Engine;
 use bytes::Bytes;
 use serde_json::json;
 
+use super::header;
+use crate::Fe;
 use crate::error::FeError;
 use crate::load::columns::Mapping;
 use crate::load::{convert, parse, txn};
 use crate::privilege::{Grants, Need};
-use crate::{Fe, auth};
 use catalog::Privilege;
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-}
+/// Headers Stream Load acts on.
+const IMPLEMENTED: &[&str] = &[
+    "label",
+    "column_separator",
+    "row_delimiter",
+    "skip_header",
+    "columns",
+    "format",
+    "strip_outer_array",
+    "max_filter_ratio",
+];
 
-/// The account of a valid `Authorization: Basic` header.
-fn authenticate(fe: &Fe, headers: &HeaderMap) -> Option<catalog::User> {
-    let value = header(headers, "authorization")?;
-    let encoded = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':').unwrap_or((&text, ""));
-    let account = auth::find_user(&fe.catalog, user, "%")?;
-    (auth::stored_form(password) == account.password_sha1_sha1).then_some(account)
+/// Headers of HTTP itself and of proxies and clients in between: not load options.
+const TRANSPORT: &[&str] = &[
+    "accept",
+    "accept-encoding",
+    "authorization",
+    "connection",
+    "content-length",
+    "content-type",
+    "expect",
+    "forwarded",
+    "host",
+    "te",
+    "traceparent",
+    "tracestate",
+    "transfer-encoding",
+    "user-agent",
+    "via",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "x-request-id",
+];
+
+/// Refuses a load option Starling does not implement yet: loading other data
+/// than asked (every row despite `where`, into every partition despite
+/// `partitions`, ...) would be worse than not loading.
+fn unsupported_header(headers: &HeaderMap) -> Option<String> {
+    let mut names: Vec<&str> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| !IMPLEMENTED.contains(k) && !TRANSPORT.contains(k))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    (!names.is_empty()).then(|| {
+        format!(
+            "Stream Load header(s) not supported yet: {}; supported: {}",
+            names.join(", "),
+            IMPLEMENTED.join(", ")
+        )
+    })
 }
 
 /// A response for a load that did not run: `status` is StarRocks' `Status`.
@@ -57,20 +97,19 @@ fn fail(label: &str, message: String, started: Instant) -> (StatusCode, Json<ser
     (StatusCode::OK, Json(not_loaded(label, "Fail", message, started)))
 }
 
+/// `PUT /api/{db}/{table}/_stream_load`. The body is read only after the
+/// caller is authenticated and allowed to load the table, and every header
+/// is understood.
 pub(super) async fn handle(
     State(fe): State<Arc<Fe>>,
     Path((db_name, table_name)): Path<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> (StatusCode, Json<serde_json::Value>) {
     let started = Instant::now();
-    let Some(account) = authenticate(&fe, &headers) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(
-                json!({"Status": "Fail", "Message": "Access denied: no valid Basic authorization, or wrong user or password"}),
-            ),
-        );
+    let Some(account) = super::authenticate(&fe, &headers, peer.ip()) else {
+        return super::unauthorized();
     };
     let label = header(&headers, "label").map(str::to_string).unwrap_or_else(|| {
         format!(
@@ -103,6 +142,13 @@ pub(super) async fn handle(
             return (StatusCode::OK, Json(body));
         }
         (db, table)
+    };
+    if let Some(message) = unsupported_header(&headers) {
+        return fail(&label, message, started);
+    }
+    let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return fail(&label, format!("Failed to read the load data: {e}"), started),
     };
     let mapping = match header(&headers, "columns").map(Mapping::parse) {
         Some(Ok(m)) => m,
@@ -154,11 +200,11 @@ pub(super) async fn handle(
         Ok(c) => c,
         Err(e) => return fail(&label, e.to_string(), started),
     };
-    let mut errors = parsed.rejected.clone();
+    let mut errors = parsed.rejected.first.clone();
     if let Some(e) = &converted.first_error {
         errors.push(format!("Error: {e}"));
     }
-    let filtered = parsed.rejected.len() as u64 + converted.filtered as u64;
+    let filtered = parsed.rejected.count + converted.filtered as u64;
     let too_many = |_filtered: u64, _reason: Option<&str>| FeError::common("too many filtered rows");
     let outcome = txn::run(
         &fe,
@@ -177,8 +223,7 @@ pub(super) async fn handle(
     .await;
     let host = header(&headers, "host").unwrap_or("127.0.0.1").to_string();
     let error_url = (!errors.is_empty()).then(|| {
-        errors.truncate(super::error_log::ROWS_PER_LOAD);
-        fe.error_logs.put(label.clone(), errors.join("\n") + "\n");
+        fe.error_logs.put(label.clone(), &db.name, &table.name, &errors);
         format!("http://{host}/api/_load_error_log?file={label}")
     });
     match outcome {

@@ -38,6 +38,7 @@ impl Mapping {
     /// Parses `k, tmp, v = expr, ...`; commas inside parentheses or quotes
     /// belong to the expression.
     pub fn parse(header: &str) -> Result<Self, String> {
+        parser::check_nesting(header).map_err(|e| format!("Invalid 'columns': {}", e.message))?;
         let mut mapping = Self {
             fields: Vec::new(),
             derived: Vec::new(),

@@ -91,8 +91,11 @@ pub fn to_storage(
                         col.ty
                     ))
                 })?;
+                // Logical nulls: an all-NULL column (`VALUES (1, NULL)`) is a
+                // `NullArray`, whose rows are NULL without a validity buffer.
+                let given = input.logical_nulls();
                 for r in 0..rows {
-                    if input.is_valid(r) && cast.is_null(r) {
+                    if given.as_ref().is_none_or(|n| n.is_valid(r)) && cast.is_null(r) {
                         note(
                             r,
                             format!("Value for column {} cannot be converted to {}", col.name, col.ty),

@@ -16,9 +16,48 @@ pub struct TextRows {
     /// One Utf8 column per target column, in target order.
     pub batch: RecordBatch,
     /// Rows rejected while parsing (wrong field count, bad JSON).
-    pub rejected: Vec<String>,
+    pub rejected: Rejected,
     /// Rows seen (accepted and rejected).
     pub total: u64,
+}
+
+/// Rejected rows: how many, and the first [`Rejected::KEEP`] of them for the
+/// error log, each cut to [`Rejected::ROW_BYTES`], so a load of bad rows
+/// costs no memory beyond that.
+#[derive(Debug, Default, Clone)]
+pub struct Rejected {
+    /// The first rows' errors.
+    pub first: Vec<String>,
+    /// Every rejected row.
+    pub count: u64,
+}
+
+impl Rejected {
+    /// Rows kept for the error log.
+    pub const KEEP: usize = 100;
+    /// Bytes kept of one row's error.
+    pub const ROW_BYTES: usize = 1024;
+
+    /// Counts a rejected row and keeps its error if there is room.
+    pub fn push(&mut self, error: String) {
+        self.count += 1;
+        if self.first.len() < Self::KEEP {
+            self.first.push(truncate(error, Self::ROW_BYTES));
+        }
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, marked when cut.
+pub fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(" ...");
+    }
+    text
 }
 
 /// Decodes StarRocks' separator notation: `\t`, `\n`, `\x01` style hex, or the text itself.
@@ -60,7 +99,7 @@ pub fn csv(
     skip_header: usize,
 ) -> Result<TextRows, FeError> {
     let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-    let mut rejected = Vec::new();
+    let mut rejected = Rejected::default();
     let mut total = 0;
     for line in text.split(row_sep).skip(skip_header) {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -104,7 +143,7 @@ fn json_text(v: &serde_json::Value) -> Option<String> {
 /// keys match column names case-insensitively, missing keys are NULL.
 pub fn json(text: &str, names: &[String], strip_outer_array: bool) -> Result<TextRows, FeError> {
     let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-    let mut rejected = Vec::new();
+    let mut rejected = Rejected::default();
     let mut total = 0;
     let objects: Vec<Result<serde_json::Value, String>> = if strip_outer_array {
         match serde_json::from_str::<serde_json::Value>(text) {
@@ -163,9 +202,9 @@ mod tests {
     fn csv_with_header_nulls_and_bad_rows() {
         let rows = csv("a,b\n1,x\n2,\\N\n3\n\n4,y\r\n", &names(&["a", "b"]), ",", "\n", 1).unwrap();
         assert_eq!(rows.total, 4);
-        assert_eq!(rows.rejected.len(), 1);
+        assert_eq!(rows.rejected.count, 1);
         assert!(
-            rows.rejected[0].contains("Expect 2, but got 1"),
+            rows.rejected.first[0].contains("Expect 2, but got 1"),
             "{:?}",
             rows.rejected
         );
@@ -192,12 +231,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (rows.total, rows.rejected.len(), rows.batch.num_rows()),
+            (rows.total, rows.rejected.count, rows.batch.num_rows()),
             (3, 1, 2)
         );
         assert!(rows.batch.column(1).as_string::<i32>().is_null(1));
         let rows = json("[{\"a\": 1.5}, {\"a\": null}]", &names(&["a"]), true).unwrap();
         assert_eq!(rows.batch.column(0).as_string::<i32>().value(0), "1.5");
         assert!(rows.batch.column(0).as_string::<i32>().is_null(1));
+    }
+
+    #[test]
+    fn rejected_rows_are_counted_but_only_the_first_are_kept_and_cut() {
+        let long = "é".repeat(5000);
+        let text: String = (0..1000).map(|_| format!("{long}\n")).collect();
+        let rows = csv(&text, &names(&["a", "b"]), ",", "\n", 0).unwrap();
+        assert_eq!(rows.rejected.count, 1000);
+        assert_eq!(rows.rejected.first.len(), Rejected::KEEP);
+        assert!(
+            rows.rejected
+                .first
+                .iter()
+                .all(|r| r.len() <= Rejected::ROW_BYTES + 4)
+        );
+        assert!(rows.rejected.first[0].ends_with(" ..."));
     }
 }

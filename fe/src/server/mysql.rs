@@ -1,57 +1,93 @@
 //! The MySQL protocol server on opensrv-mysql 0.7, with its defects contained
 //! in [`wire`].
 
+mod reader;
 mod shim;
 mod status;
 pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use opensrv_mysql::AsyncMysqlIntermediary;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::Fe;
 
+/// Payload bytes a handshake response may have (MySQL's own are well under 1 KiB).
+const HANDSHAKE_LIMIT: usize = 64 * 1024;
+/// Payload bytes a command may have once logged in: the `max_allowed_packet`
+/// opensrv reports to clients.
+const COMMAND_LIMIT: usize = 64 << 20;
+
 /// Accepts connections until `shutdown` resolves. Each connection runs in its own
-/// task; a failure or panic in one never affects the others.
+/// task; a failure or panic in one never affects the others. At most
+/// `max_unauthenticated_connections` may be logging in at once, each for at
+/// most `connect_timeout_second`; logged-in connections are capped by the shim.
 pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Output = ()>) {
-    let limit = Arc::new(Semaphore::new(fe.config.qe_max_connection.max(1) as usize));
+    let logging_in = Arc::new(Semaphore::new(
+        fe.config.max_unauthenticated_connections.max(1) as usize
+    ));
+    let connect_timeout = Duration::from_secs(fe.config.connect_timeout_second.max(1));
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => accepted,
         };
-        let (stream, peer) = match accepted {
+        let (mut stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
                 // Out of file descriptors and similar: back off instead of spinning.
                 tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
-        };
-        let permit = match Arc::clone(&limit).acquire_owned().await {
-            Ok(p) => p,
-            Err(_) => return,
         };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "set_nodelay failed");
         }
+        let Ok(permit) = Arc::clone(&logging_in).try_acquire_owned() else {
+            tracing::warn!(peer = %peer, "too many connections logging in: refused");
+            tokio::spawn(async move {
+                let refusal = wire::err_packet(0, 1040, b"08004", b"Too many connections");
+                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&refusal)).await;
+            });
+            continue;
+        };
         let fe = Arc::clone(&fe);
         tokio::spawn(async move {
-            let shim = shim::Shim::new(fe, peer.ip().to_string());
+            let shim = shim::Shim::new(fe, peer.ip().to_string(), permit);
             let id = shim.id();
+            let logged_in = shim.logged_in_flag();
             let autocommit = shim.autocommit_flag();
             let (read, write) = stream.into_split();
-            let reader = wire::OnePacketReader::new(read);
+            let limits = reader::Limits {
+                before_login: HANDSHAKE_LIMIT,
+                after_login: COMMAND_LIMIT,
+            };
+            let reader =
+                reader::CommandReader::new(read, limits, Arc::clone(&logged_in), shim.control_slot());
             let writer = wire::ServerWriter::new(write, autocommit, shim.login_denial());
-            if let Err(e) = AsyncMysqlIntermediary::run_on(shim, reader, writer).await {
+            let run = AsyncMysqlIntermediary::run_on(shim, reader, writer);
+            tokio::pin!(run);
+            let outcome = tokio::select! {
+                outcome = &mut run => outcome,
+                () = tokio::time::sleep(connect_timeout) => {
+                    if logged_in.load(std::sync::atomic::Ordering::Acquire) {
+                        run.await
+                    } else {
+                        tracing::info!(connection = id, peer = %peer, "no login in time: closed");
+                        return;
+                    }
+                }
+            };
+            if let Err(e) = outcome {
                 tracing::debug!(connection = id, error = %e, "connection closed with error");
             }
-            drop(permit);
         });
     }
 }

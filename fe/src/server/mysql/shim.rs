@@ -13,6 +13,7 @@ use opensrv_mysql::{
 use parking_lot::Mutex;
 use tokio::io::AsyncWrite;
 
+use super::reader::{Control, ControlSlot, ProtocolError, parse_change_user};
 use super::wire::{self, encode_error};
 use crate::error::FeError;
 use crate::handler;
@@ -36,11 +37,17 @@ pub struct Shim {
     autocommit: Arc<AtomicBool>,
     /// Text of a refused login, for the writer that sends it.
     login_denial: wire::LoginDenial,
+    /// Set once the client has authenticated (the reader's size limit follows it).
+    logged_in: Arc<AtomicBool>,
+    /// Commands the reader replaced, for [`Shim::on_control`].
+    control: ControlSlot,
+    /// The connection's place among those not logged in yet; given up at login.
+    unauthenticated: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Shim {
     /// A shim for a new connection from `client_host`.
-    pub fn new(fe: Arc<Fe>, client_host: String) -> Self {
+    pub fn new(fe: Arc<Fe>, client_host: String, unauthenticated: tokio::sync::OwnedSemaphorePermit) -> Self {
         let id = fe.connections.next_id();
         let mut salt = [0u8; 20];
         for b in &mut salt {
@@ -70,6 +77,177 @@ impl Shim {
             columns: Vec::new(),
             autocommit: Arc::new(AtomicBool::new(true)),
             login_denial: wire::LoginDenial::default(),
+            logged_in: Arc::new(AtomicBool::new(false)),
+            control: ControlSlot::default(),
+            unauthenticated: Mutex::new(Some(unauthenticated)),
+        }
+    }
+
+    /// The flag the reader checks to apply the size limit of logged-in clients.
+    pub fn logged_in_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.logged_in)
+    }
+
+    /// The slot the reader leaves replaced commands in.
+    pub fn control_slot(&self) -> ControlSlot {
+        Arc::clone(&self.control)
+    }
+
+    /// Leaves a refused login's error for the packet writer and logs it.
+    fn deny(&self, name: &str, reason: &str, errno: u16, sqlstate: &'static str, message: String) -> bool {
+        tracing::info!(user = %name, host = %self.client_host, "login failed: {reason}");
+        *self.login_denial.lock() = Some(wire::Denial {
+            errno,
+            sqlstate,
+            message,
+        });
+        false
+    }
+
+    /// Checks a `mysql_native_password` response of `name` against `salt`,
+    /// under the lockout policy and the connection limits. On success the
+    /// matched account is returned and the failure count forgotten; on
+    /// failure the denial is left for the writer.
+    fn check_login(&self, name: &str, salt: &[u8], response: &[u8]) -> Option<(String, String)> {
+        let host = &self.client_host;
+        let access_denied = || {
+            format!(
+                "Access denied for user '{name}'@'{host}' (using password: {})",
+                if response.is_empty() { "NO" } else { "YES" }
+            )
+        };
+        if let Some(left) = self.fe.logins.locked(name, host) {
+            self.deny(
+                name,
+                "locked out",
+                3955,
+                "HY000",
+                format!(
+                    "Access denied for user '{name}'@'{host}'. Account is blocked for {} second(s) \
+                     ({} second(s) remaining) due to {} consecutive failed logins.",
+                    self.fe.config.password_lock_time_second,
+                    left.as_secs().max(1),
+                    self.fe.logins.limit()
+                ),
+            );
+            return None;
+        }
+        let user = auth::find_user(&self.fe.catalog, name, host);
+        let Some(user) = user.filter(|u| auth::verify(&u.password_sha1_sha1, salt, response)) else {
+            self.fe.logins.failed(name, host);
+            self.deny(
+                name,
+                "unknown user or wrong password",
+                1045,
+                "28000",
+                access_denied(),
+            );
+            return None;
+        };
+        self.fe.logins.succeeded(name, host);
+        let max = self.fe.config.qe_max_connection as usize;
+        let reserve = if user.name == auth::ROOT {
+            self.fe.config.admin_reserved_connections as usize
+        } else {
+            0
+        };
+        let this_one = usize::from(!self.info.lock().user.is_empty());
+        if self.fe.connections.authenticated() - this_one >= max + reserve {
+            self.deny(
+                name,
+                "too many connections",
+                1040,
+                "08004",
+                "Too many connections".into(),
+            );
+            return None;
+        }
+        Some((user.name, user.host))
+    }
+
+    /// Answers a command the reader replaced ([`super::reader`]).
+    async fn on_control<'a, W: AsyncWrite + Send + Unpin>(
+        &mut self,
+        control: Control,
+        results: QueryResultWriter<'a, W>,
+    ) -> io::Result<()> {
+        let error = |e: &ProtocolError| encode_error(e.errno, e.sqlstate, &e.message);
+        match control {
+            Control::Error(e) => results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await,
+            Control::Fatal(e) => {
+                results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await?;
+                Err(io::Error::new(io::ErrorKind::InvalidData, e.message))
+            }
+            Control::ResetConnection => {
+                // MySQL keeps the account and the current database, and resets the rest.
+                let database = self.session.take().and_then(|s| s.database);
+                self.session().database = database;
+                results.completed(self.ok_packet(0, String::new())).await
+            }
+            Control::ChangeUser {
+                payload,
+                capabilities,
+            } => {
+                let Some(change) = parse_change_user(&payload, capabilities) else {
+                    let e = ProtocolError {
+                        errno: 1047,
+                        sqlstate: "08S01",
+                        message: "Malformed COM_CHANGE_USER packet".into(),
+                    };
+                    results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await?;
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, e.message));
+                };
+                let native = change
+                    .plugin
+                    .as_deref()
+                    .is_none_or(|p| p == "mysql_native_password");
+                let login = if native {
+                    self.check_login(&change.user, &self.salt, &change.auth_response)
+                } else {
+                    self.deny(
+                        &change.user,
+                        "unsupported auth plugin",
+                        1045,
+                        "28000",
+                        format!(
+                            "Access denied for user '{}'@'{}' (using password: YES)",
+                            change.user, self.client_host
+                        ),
+                    );
+                    None
+                };
+                let Some(login) = login else {
+                    // As MySQL: the failed change ends the connection, and the
+                    // session never runs as either account again.
+                    let denial = self.login_denial.lock().take();
+                    let (errno, sqlstate, message) = denial.map_or((1045, "28000", String::new()), |d| {
+                        (d.errno, d.sqlstate, d.message)
+                    });
+                    self.session = None;
+                    *self.login.lock() = None;
+                    results
+                        .error(
+                            ErrorKind::ER_UNKNOWN_ERROR,
+                            &encode_error(errno, sqlstate, &message),
+                        )
+                        .await?;
+                    return Err(io::Error::new(io::ErrorKind::PermissionDenied, message));
+                };
+                self.info.lock().user = login.0.clone();
+                *self.login.lock() = Some(login);
+                self.session = None;
+                let fe = Arc::clone(&self.fe);
+                let session = self.session();
+                if let Some(db) = change.database {
+                    let stmt = parser::ast::Statement::Use { database: db.clone() };
+                    let used = crate::privilege::authorize(&fe, session, &stmt)
+                        .and_then(|_| handler::use_database(&fe, session, &db));
+                    if let Err(e) = used {
+                        return results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e)).await;
+                    }
+                }
+                results.completed(self.ok_packet(0, String::new())).await
+            }
         }
     }
 
@@ -201,22 +379,13 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
 
     async fn authenticate(&self, _auth_plugin: &str, username: &[u8], salt: &[u8], auth_data: &[u8]) -> bool {
         let name = String::from_utf8_lossy(username).to_string();
-        let deny = |reason: &str| {
-            tracing::info!(user = %name, host = %self.client_host, "login failed: {reason}");
-            *self.login_denial.lock() = Some(format!(
-                "Access denied for user '{name}'@'{}' (using password: {})",
-                self.client_host,
-                if auth_data.is_empty() { "NO" } else { "YES" }
-            ));
-            false
+        let Some(login) = self.check_login(&name, salt, auth_data) else {
+            return false;
         };
-        let Some(user) = auth::find_user(&self.fe.catalog, &name, &self.client_host) else {
-            return deny("unknown user");
-        };
-        if !auth::verify(&user.password_sha1_sha1, salt, auth_data) {
-            return deny("wrong password");
-        }
-        *self.login.lock() = Some((user.name, user.host));
+        self.info.lock().user = login.0.clone();
+        *self.login.lock() = Some(login);
+        self.unauthenticated.lock().take();
+        self.logged_in.store(true, Ordering::Release);
         true
     }
 
@@ -265,6 +434,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
     }
 
     async fn on_query<'a>(&'a mut self, query: &'a str, results: QueryResultWriter<'a, W>) -> io::Result<()> {
+        let control = self.control.lock().take();
+        if let Some(control) = control {
+            return self.on_control(control, results).await;
+        }
         if self.info.lock().killed {
             // opensrv closes the connection when a callback fails: that is KILL.
             return Err(io::Error::new(
@@ -279,7 +452,22 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
             info.command_started = chrono::Utc::now().timestamp();
         }
         let fe = Arc::clone(&self.fe);
-        let outcomes = handler::execute_sql(&fe, self.session(), query).await;
+        // A bug that panics in one statement fails that statement, not the connection.
+        let run = std::panic::AssertUnwindSafe(handler::execute_sql(&fe, self.session(), query));
+        let outcomes = match futures::FutureExt::catch_unwind(run).await {
+            Ok(outcomes) => outcomes,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("panic");
+                tracing::error!(connection = self.id, "statement panicked: {what}");
+                vec![Err(FeError::Internal(format!(
+                    "statement failed unexpectedly: {what}"
+                )))]
+            }
+        };
         if let Some(Err(e)) = outcomes.last() {
             let text: String = auth::redact(query).chars().take(2000).collect();
             tracing::debug!(connection = self.id, error = %e, query = %text, "statement failed");

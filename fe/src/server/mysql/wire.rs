@@ -1,18 +1,14 @@
-//! Byte-level containment of opensrv-mysql 0.7's defects (see
-//! `shared/spec/opensrv-mysql-notes.md`).
+//! Byte-level containment of opensrv-mysql 0.7's defects on the write side
+//! (see `shared/spec/opensrv-mysql-notes.md`; the read side is
+//! [`super::reader`]).
 //!
-//! - [`OnePacketReader`] hands opensrv at most one MySQL packet per `poll_read`,
-//!   because opensrv's packet reader frees a buffer that a returned packet still
-//!   points into when one read holds two packets (upstream issue #66). It also
-//!   clears `CLIENT_SESSION_TRACK` in the client's handshake response: opensrv
-//!   never advertises it but honours it anyway, which hangs the mariadb CLI.
-//! - [`ServerWriter`] rewrites ERR packets: opensrv can only send MySQL's own
-//!   error codes, so handlers put StarRocks' errno and SQLSTATE in a marker at the
-//!   start of the message ([`encode_error`]) and this writer moves them into the
-//!   packet's code and state fields. It also fixes the status flags opensrv
-//!   leaves at zero (see [`super::status`]). A failed login, which opensrv
-//!   always sends as 1698 with its own text, becomes MySQL's 1045 / 28000 with
-//!   the text the shim left in the [`LoginDenial`] slot.
+//! [`ServerWriter`] rewrites ERR packets: opensrv can only send MySQL's own
+//! error codes, so handlers put StarRocks' errno and SQLSTATE in a marker at
+//! the start of the message ([`encode_error`]) and this writer moves them into
+//! the packet's code and state fields. It also fixes the status flags opensrv
+//! leaves at zero (see [`super::status`]). A failed login, which opensrv
+//! always sends as 1698 with its own text, becomes the error the shim left in
+//! the [`LoginDenial`] slot (MySQL's 1045 / 28000, or a lockout).
 
 use std::io;
 use std::pin::Pin;
@@ -23,7 +19,7 @@ use std::sync::atomic::AtomicBool;
 
 use parking_lot::Mutex;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::AsyncWrite;
 
 use super::status::StatusTracker;
 
@@ -31,123 +27,6 @@ use super::status::StatusTracker;
 const HEADER: usize = 4;
 /// Payload length that announces a continuation packet.
 const MAX_PAYLOAD: usize = 0xFF_FFFF;
-/// `CLIENT_SESSION_TRACK`, bit 23 of the capability flags (byte 2, bit 7).
-const SESSION_TRACK_BYTE: usize = 2;
-const SESSION_TRACK_MASK: u8 = 0x80;
-
-/// Reads from `inner` so that each `poll_read` returns bytes of one packet only.
-pub struct OnePacketReader<R> {
-    inner: R,
-    header: [u8; HEADER],
-    header_len: usize,
-    /// Header bytes already handed to the caller.
-    header_sent: usize,
-    /// Payload bytes of the current packet not yet read.
-    body_left: usize,
-    /// Payload bytes of the current packet already read.
-    body_read: usize,
-    /// Index of the current packet since the connection began.
-    packet_index: u64,
-}
-
-impl<R> OnePacketReader<R> {
-    /// Wraps the read half of a client connection.
-    pub fn new(inner: R) -> Self {
-        Self {
-            inner,
-            header: [0; HEADER],
-            header_len: 0,
-            header_sent: 0,
-            body_left: 0,
-            body_read: 0,
-            packet_index: 0,
-        }
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for OnePacketReader<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        // 1. Collect the next header.
-        while this.header_len < HEADER {
-            let mut tmp = ReadBuf::new(&mut this.header[this.header_len..]);
-            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut tmp))?;
-            let n = tmp.filled().len();
-            if n == 0 {
-                // EOF between packets is a clean close; inside a header it is not
-                // our business to judge: opensrv sees a short read either way.
-                return Poll::Ready(Ok(()));
-            }
-            this.header_len += n;
-            if this.header_len == HEADER {
-                this.header_sent = 0;
-                this.body_read = 0;
-                this.body_left = usize::from(this.header[0])
-                    | usize::from(this.header[1]) << 8
-                    | usize::from(this.header[2]) << 16;
-            }
-        }
-        // 2. Hand out the header together with as much of the body as is ready,
-        //    so that a small packet reaches opensrv in one read (its reader
-        //    zero-fills a 1 MB buffer whenever a packet arrives in pieces).
-        let header_part = if this.header_sent < HEADER {
-            let n = (HEADER - this.header_sent).min(buf.remaining());
-            buf.initialize_unfilled_to(n)[..n]
-                .copy_from_slice(&this.header[this.header_sent..this.header_sent + n]);
-            n
-        } else {
-            0
-        };
-        let want = if this.header_sent + header_part == HEADER {
-            this.body_left.min(buf.remaining() - header_part)
-        } else {
-            0
-        };
-        let mut n = 0;
-        if want > 0 {
-            let unfilled = buf.initialize_unfilled_to(header_part + want);
-            let mut limited = ReadBuf::new(&mut unfilled[header_part..header_part + want]);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut limited) {
-                Poll::Ready(Ok(())) => n = limited.filled().len(),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                // Nothing of the body yet: hand out the header alone (if any),
-                // otherwise wait.
-                Poll::Pending if header_part == 0 => return Poll::Pending,
-                Poll::Pending => {}
-            }
-            if this.packet_index == 0 && n > 0 {
-                // The handshake response: clear CLIENT_SESSION_TRACK.
-                let start = this.body_read;
-                if (start..start + n).contains(&SESSION_TRACK_BYTE) {
-                    limited.filled_mut()[SESSION_TRACK_BYTE - start] &= !SESSION_TRACK_MASK;
-                }
-            }
-        }
-        if header_part == 0 && n == 0 && this.body_left > 0 {
-            // EOF inside a body.
-            return Poll::Ready(Ok(()));
-        }
-        buf.advance(header_part + n);
-        this.header_sent += header_part;
-        this.body_read += n;
-        this.body_left -= n;
-        if this.header_sent == HEADER && this.body_left == 0 {
-            this.finish_packet();
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<R> OnePacketReader<R> {
-    fn finish_packet(&mut self) {
-        self.header_len = 0;
-        self.packet_index += 1;
-    }
-}
 
 /// First byte of an error message that carries our errno/SQLSTATE marker.
 const MARKER: u8 = 0x01;
@@ -166,9 +45,19 @@ pub fn encode_error(errno: u16, sqlstate: &str, message: &str) -> Vec<u8> {
     out
 }
 
-/// The message for a refused login, set by the shim before opensrv writes its
-/// 1698 ERR packet.
-pub type LoginDenial = Arc<Mutex<Option<String>>>;
+/// A refused login's error, set by the shim before opensrv writes its 1698 ERR packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// MySQL errno.
+    pub errno: u16,
+    /// SQLSTATE.
+    pub sqlstate: &'static str,
+    /// Message.
+    pub message: String,
+}
+
+/// Where the shim leaves a refused login's error for the writer.
+pub type LoginDenial = Arc<Mutex<Option<Denial>>>;
 
 /// opensrv's errno for every failed login (`ER_ACCESS_DENIED_NO_PASSWORD_ERROR`).
 const OPENSRV_LOGIN_ERRNO: u16 = 1698;
@@ -241,13 +130,18 @@ impl<W> ServerWriter<W> {
         {
             return None;
         }
-        let message = self.login_denial.lock().take()?;
-        Some(err_packet(packet[3], 1045, b"28000", message.as_bytes()))
+        let denial = self.login_denial.lock().take()?;
+        Some(err_packet(
+            packet[3],
+            denial.errno,
+            denial.sqlstate.as_bytes(),
+            denial.message.as_bytes(),
+        ))
     }
 }
 
 /// One ERR packet with sequence id `seq`.
-fn err_packet(seq: u8, errno: u16, state: &[u8], message: &[u8]) -> Vec<u8> {
+pub(super) fn err_packet(seq: u8, errno: u16, state: &[u8], message: &[u8]) -> Vec<u8> {
     let mut body = Vec::with_capacity(9 + message.len());
     body.push(0xFF);
     body.extend_from_slice(&errno.to_le_bytes());
@@ -319,65 +213,13 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for ServerWriter<W> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
 
     fn packet(seq: u8, body: &[u8]) -> Vec<u8> {
         let len = body.len();
         let mut p = vec![len as u8, (len >> 8) as u8, (len >> 16) as u8, seq];
         p.extend_from_slice(body);
         p
-    }
-
-    #[tokio::test]
-    async fn each_read_stays_inside_one_packet() {
-        // Two packets arrive in one socket read.
-        let mut wire = packet(0, b"\xff\xff\xff\xff-handshake");
-        wire.extend(packet(1, b"\x03select 1"));
-        let mut reader = OnePacketReader::new(&wire[..]);
-        let mut chunks = Vec::new();
-        loop {
-            let mut buf = [0u8; 64];
-            let n = reader.read(&mut buf).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            chunks.push(buf[..n].to_vec());
-        }
-        // One whole packet per read, never two.
-        assert_eq!(chunks.len(), 2);
-        assert_eq!(&chunks[0][..4], &[14, 0, 0, 0]);
-        // Bit 23 (byte 2, 0x80) cleared in the handshake response only.
-        assert_eq!(&chunks[0][4..8], b"\xff\xff\x7f\xff");
-        assert_eq!(chunks[1], packet(1, b"\x03select 1"));
-    }
-
-    #[tokio::test]
-    async fn small_buffers_get_partial_packets_in_order() {
-        let mut wire = packet(0, b"abcdef");
-        wire.extend(packet(1, b"xyz"));
-        let mut reader = OnePacketReader::new(&wire[..]);
-        let mut out = Vec::new();
-        let mut buf = [0u8; 3];
-        loop {
-            let n = reader.read(&mut buf).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(out, wire);
-    }
-
-    #[tokio::test]
-    async fn handshake_bit_is_cleared_across_split_reads() {
-        let wire = packet(0, b"\x00\x00\x80\x00rest");
-        let mut reader = OnePacketReader::new(&wire[..]);
-        let mut out = Vec::new();
-        let mut buf = [0u8; 1];
-        while reader.read(&mut buf).await.unwrap() == 1 {
-            out.push(buf[0]);
-        }
-        assert_eq!(&out[4..8], b"\x00\x00\x00\x00");
     }
 
     #[tokio::test]
@@ -412,7 +254,11 @@ mod tests {
         body.extend_from_slice(&OPENSRV_LOGIN_ERRNO.to_le_bytes());
         body.extend_from_slice(b"#28000Authenticate failed, user: \"u\"");
         let denial = LoginDenial::default();
-        *denial.lock() = Some("Access denied for user 'u'@'10.0.0.1' (using password: YES)".into());
+        *denial.lock() = Some(Denial {
+            errno: 1045,
+            sqlstate: "28000",
+            message: "Access denied for user 'u'@'10.0.0.1' (using password: YES)".into(),
+        });
         let mut sink = Vec::new();
         {
             let mut w = ServerWriter::new(&mut sink, Arc::new(AtomicBool::new(true)), Arc::clone(&denial));
