@@ -623,7 +623,16 @@ async fn stream_load_csv_json_labels_filtering_and_auth() {
     assert_eq!(r["Message"], "too many filtered rows", "{r}");
     assert_eq!(r["NumberFilteredRows"], 1, "{r}");
     let url = r["ErrorURL"].as_str().unwrap().to_string();
-    let log = Command::new("curl").args(["-s", &url]).output().unwrap();
+    // The error log needs the loader's credentials (an anonymous read is refused).
+    let anonymous = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&anonymous.stdout), "401");
+    let log = Command::new("curl")
+        .args(["-s", "-u", "root:", &url])
+        .output()
+        .unwrap();
     assert!(
         String::from_utf8_lossy(&log.stdout).contains("cannot be converted to date"),
         "{url}"

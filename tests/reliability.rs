@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 
-use crate::backup::{SCHEMA, loaded_cluster, tree, wait_state};
+use crate::backup::{SCHEMA, loaded_cluster, tree};
 use crate::query_strings;
 use crate::restore::{backup_db1, expect_error};
 
@@ -120,11 +120,6 @@ async fn one_label_submitted_from_two_databases_is_taken_once() {
         "Snapshot with name 'same0' already exist in repository",
     )
     .await;
-    // A job cancelled before it uploaded anything gives its label back.
-    conn.query_drop("BACKUP SNAPSHOT db1.gone TO r1").await.unwrap();
-    conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap();
-    conn.query_drop("BACKUP SNAPSHOT db1.gone TO r1").await.unwrap();
-    wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -254,7 +254,9 @@ mod tests {
         assert!(failure.message().contains("md5sum does not equal"), "{failure:?}");
         // The message names the tablet (both read the damaged file) and the file.
         assert!(
-            ["tablet 7: ", "tablet 8: "].iter().any(|t| failure.message().contains(t)),
+            ["tablet 7: ", "tablet 8: "]
+                .iter()
+                .any(|t| failure.message().contains(t)),
             "{failure:?}"
         );
         assert!(

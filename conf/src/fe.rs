@@ -43,8 +43,10 @@ config_struct! {
         /// Seconds a new MySQL connection has to log in before it is closed
         /// (MySQL's `connect_timeout`).
         connect_timeout_second: u64 = 10u64,
-        /// Connections that have not logged in yet, at most; more are refused
-        /// at once with error 1040, so idle sockets cannot lock clients out.
+        /// Connections logging in at once, at most; more wait up to 2 s for a
+        /// place, then are refused with error 1040, and at most four times as many
+        /// may be connected without having logged in: idle sockets cannot lock
+        /// clients out.
         max_unauthenticated_connections: u32 = 256u32,
         /// Logins of `root` accepted beyond `qe_max_connection`, so an
         /// administrator can always get in.

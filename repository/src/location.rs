@@ -90,7 +90,7 @@ pub fn check_local_root(location: &str, roots: &[std::path::PathBuf]) -> Result<
     let path = Path::new(dir);
     if !path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir)) {
         return Err(RepoError::InvalidLocation(format!(
-            "file:// location must be an absolute path without '..': {location}"
+            "file:// location must be an absolute path without '..' while file_repository_roots is set: {location}"
         )));
     }
     // Resolve what exists of the path; the rest is appended as written.

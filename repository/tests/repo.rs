@@ -248,3 +248,34 @@ async fn download_of_a_missing_file_names_its_path() {
     );
     assert!(!err.is_bad_file());
 }
+
+#[tokio::test]
+async fn a_label_is_reserved_once_and_released_when_nothing_was_written() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let repo = open(dir.path(), "r").await;
+    repo.init("2026-01-02 03:04:05").await.expect("init");
+    // Two clusters sharing the repository race for one label: one wins.
+    let other = open(dir.path(), "r").await;
+    let (a, b) = tokio::join!(repo.reserve_label("s1", "a"), other.reserve_label("s1", "b"));
+    assert_eq!(
+        [a.expect("a"), b.expect("b")].iter().filter(|won| **won).count(),
+        1
+    );
+    assert!(!repo.reserve_label("s1", "c").await.expect("again"));
+    assert_eq!(repo.list_snapshots().await.expect("list"), vec!["s1".to_string()]);
+    // Released with nothing else written: the label is free again.
+    repo.release_label("s1").await.expect("release");
+    assert!(repo.list_snapshots().await.expect("list").is_empty());
+    assert!(repo.reserve_label("s1", "d").await.expect("free again"));
+    // Released after files were uploaded: the snapshot directory stays, and so does the label.
+    repo.write_checksummed("__ss_s1/__meta", b"m".to_vec())
+        .await
+        .expect("meta");
+    repo.release_label("s1").await.expect("release");
+    assert!(!repo.reserve_label("s1", "e").await.expect("taken"));
+    // A label that is a finished snapshot is taken.
+    repo.write_checksummed("__ss_s2/__meta", b"m".to_vec())
+        .await
+        .expect("meta");
+    assert!(!repo.reserve_label("s2", "f").await.expect("taken"));
+}

@@ -103,7 +103,16 @@ pub async fn cancel_restore(fe: &Fe, database: &str) -> Result<Output, FeError> 
     let stopped = ctl
         .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
         .await;
-    if !stopped || ctl.job.lock().state != RestoreState::Cancelled {
+    let state = ctl.job.lock().state;
+    if stopped && state == RestoreState::Finished {
+        // It finished before the cancel reached it.
+        return Err(FeError::common(format!(
+            "Failed to cancel job: Job with label {} can not be cancelled. state: {}",
+            job.label,
+            state.name()
+        )));
+    }
+    if !stopped || state != RestoreState::Cancelled {
         return Err(FeError::common(format!(
             "Failed to cancel job: Job with label {} did not stop in time",
             job.label

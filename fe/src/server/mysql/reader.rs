@@ -93,8 +93,33 @@ impl ProtocolError {
     }
 }
 
-/// Where the reader leaves the control for the shim.
-pub type ControlSlot = Arc<Mutex<Option<Control>>>;
+/// Where the reader leaves the control for the shim, and where the shim
+/// asks the reader to end the connection once its last answer is out.
+#[derive(Debug, Default)]
+pub struct Controls {
+    pending: Mutex<Option<Control>>,
+    close: AtomicBool,
+}
+
+impl Controls {
+    fn put(&self, control: Control) {
+        *self.pending.lock() = Some(control);
+    }
+
+    /// The control the current command stands for, if it was replaced.
+    pub fn take(&self) -> Option<Control> {
+        self.pending.lock().take()
+    }
+
+    /// Ends the connection after the answer being written: the reader
+    /// reports the end of the stream, so opensrv flushes and closes.
+    pub fn close(&self) {
+        self.close.store(true, Ordering::Release);
+    }
+}
+
+/// The controls shared by one connection's reader and shim.
+pub type ControlSlot = Arc<Controls>;
 
 /// Command size limits, in payload bytes.
 #[derive(Debug, Clone, Copy)]
@@ -171,7 +196,7 @@ impl<R> CommandReader<R> {
         if matches!(control, Control::Fatal(_)) {
             self.finished = true;
         }
-        *self.control.lock() = Some(control);
+        self.control.put(control);
         let mut payload = vec![COM_QUERY];
         payload.extend_from_slice(CONTROL_QUERY.as_bytes());
         self.push_packet(0, &payload);
@@ -315,7 +340,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for CommandReader<R> {
                 this.hand_out(buf);
                 return Poll::Ready(Ok(()));
             }
-            if this.finished {
+            if this.finished || this.control.close.load(Ordering::Acquire) {
                 return Poll::Ready(Ok(()));
             }
             if this.take_command()? {

@@ -97,7 +97,7 @@ async fn continuation_packets_are_numbered_by_the_reader() {
     assert_eq!(chunks.len(), 2, "one packet per read");
     assert_eq!(&chunks[0][..4], &[0xff, 0xff, 0xff, 0]);
     assert_eq!(chunks[1], packet(1, b"tail"));
-    assert!(f.control.lock().is_none());
+    assert!(f.control.take().is_none());
 }
 
 #[tokio::test]
@@ -109,7 +109,7 @@ async fn out_of_order_continuations_become_a_fatal_error() {
     let f = Fixture::new(true);
     let chunks = reads(f.reader(&wire), 1 << 25).await.unwrap();
     assert_eq!(chunks, vec![control_query()], "nothing after the fatal error");
-    let Some(Control::Fatal(e)) = f.control.lock().take() else {
+    let Some(Control::Fatal(e)) = f.control.take() else {
         panic!("no control")
     };
     assert_eq!((e.errno, e.sqlstate), (1156, "08S01"));
@@ -124,7 +124,7 @@ async fn invalid_utf8_becomes_an_error_and_the_connection_goes_on() {
     let mut buf = [0u8; 256];
     let n = reader.read(&mut buf).await.unwrap();
     assert_eq!(buf[..n], control_query()[..]);
-    let Some(Control::Error(e)) = f.control.lock().take() else {
+    let Some(Control::Error(e)) = f.control.take() else {
         panic!("no control")
     };
     assert_eq!((e.errno, e.sqlstate), (1300, "HY000"));
@@ -152,7 +152,7 @@ async fn commands_opensrv_gets_wrong_are_replaced() {
         let f = Fixture::new(true);
         let chunks = reads(f.reader(&wire), 256).await.unwrap();
         assert_eq!(chunks, vec![control_query()]);
-        let control = f.control.lock().take().expect("control");
+        let control = f.control.take().expect("control");
         assert!(expected(&control), "{command:?}: {control:?}");
     }
     // COM_STMT_SEND_LONG_DATA gets no answer: it is dropped.
@@ -181,7 +181,7 @@ async fn oversized_commands_are_refused_before_they_are_buffered() {
         Arc::clone(&f.control),
     );
     assert_eq!(reads(reader, 256).await.unwrap(), vec![control_query()]);
-    let Some(Control::Fatal(e)) = f.control.lock().take() else {
+    let Some(Control::Fatal(e)) = f.control.take() else {
         panic!("no control")
     };
     assert_eq!(e.errno, 1153);

@@ -41,13 +41,18 @@ pub struct Shim {
     logged_in: Arc<AtomicBool>,
     /// Commands the reader replaced, for [`Shim::on_control`].
     control: ControlSlot,
-    /// The connection's place among those not logged in yet; given up at login.
-    unauthenticated: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
+    /// The connection's places among those connected and logging in without
+    /// having logged in yet; given up at login.
+    unauthenticated: Mutex<Option<[tokio::sync::OwnedSemaphorePermit; 2]>>,
 }
 
 impl Shim {
     /// A shim for a new connection from `client_host`.
-    pub fn new(fe: Arc<Fe>, client_host: String, unauthenticated: tokio::sync::OwnedSemaphorePermit) -> Self {
+    pub fn new(
+        fe: Arc<Fe>,
+        client_host: String,
+        unauthenticated: [tokio::sync::OwnedSemaphorePermit; 2],
+    ) -> Self {
         let id = fe.connections.next_id();
         let mut salt = [0u8; 20];
         for b in &mut salt {
@@ -175,8 +180,8 @@ impl Shim {
         match control {
             Control::Error(e) => results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await,
             Control::Fatal(e) => {
-                results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await?;
-                Err(io::Error::new(io::ErrorKind::InvalidData, e.message))
+                self.control.close();
+                results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await
             }
             Control::ResetConnection => {
                 // MySQL keeps the account and the current database, and resets the rest.
@@ -194,8 +199,8 @@ impl Shim {
                         sqlstate: "08S01",
                         message: "Malformed COM_CHANGE_USER packet".into(),
                     };
-                    results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await?;
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, e.message));
+                    self.control.close();
+                    return results.error(ErrorKind::ER_UNKNOWN_ERROR, &error(&e)).await;
                 };
                 let native = change
                     .plugin
@@ -225,13 +230,13 @@ impl Shim {
                     });
                     self.session = None;
                     *self.login.lock() = None;
-                    results
+                    self.control.close();
+                    return results
                         .error(
                             ErrorKind::ER_UNKNOWN_ERROR,
                             &encode_error(errno, sqlstate, &message),
                         )
-                        .await?;
-                    return Err(io::Error::new(io::ErrorKind::PermissionDenied, message));
+                        .await;
                 };
                 self.info.lock().user = login.0.clone();
                 *self.login.lock() = Some(login);
@@ -434,7 +439,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
     }
 
     async fn on_query<'a>(&'a mut self, query: &'a str, results: QueryResultWriter<'a, W>) -> io::Result<()> {
-        let control = self.control.lock().take();
+        let control = self.control.take();
         if let Some(control) = control {
             return self.on_control(control, results).await;
         }

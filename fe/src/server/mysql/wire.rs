@@ -141,7 +141,7 @@ impl<W> ServerWriter<W> {
 }
 
 /// One ERR packet with sequence id `seq`.
-pub(super) fn err_packet(seq: u8, errno: u16, state: &[u8], message: &[u8]) -> Vec<u8> {
+fn err_packet(seq: u8, errno: u16, state: &[u8], message: &[u8]) -> Vec<u8> {
     let mut body = Vec::with_capacity(9 + message.len());
     body.push(0xFF);
     body.extend_from_slice(&errno.to_le_bytes());
