@@ -442,6 +442,43 @@ async fn standalone_binary_starts_stops_and_restarts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_never_reports_ready_for_a_port_it_does_not_own() {
+    use std::io::{Read, Write};
+    // Another process holds the HTTP port and answers health checks as a
+    // healthy Starling would.
+    let impostor = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let http_port = impostor.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in impostor.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let body = r#"{"status":"OK","online_backend_num":3,"total_backend_num":3}"#;
+            let _ = write!(
+                s,
+                "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(harness::STANDALONE_BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .args(["--query-port", &harness::free_port().to_string()])
+        .args(["--http-port", &http_port.to_string()])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out)
+        .await
+        .expect("the launcher gives up")
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(!log.contains("Starling is ready"), "{log}");
+    assert!(log.contains("the FE exited during start-up"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn show_create_table_recreates_an_identical_table() {
     let cluster = TestCluster::start(3).await;
     let mut c = cluster.conn().await;

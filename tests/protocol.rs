@@ -473,3 +473,43 @@ async fn fuzzed_statements_always_get_an_answer() {
     let mut fresh = cluster.conn().await;
     assert_eq!(query_strings(&mut fresh, "SELECT 1").await, vec![vec!["1"]]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_connection_slots_keep_a_reserve_for_root() {
+    let cluster = TestCluster::start_with_confs(
+        1,
+        None,
+        Some("qe_max_connection = 3\nadmin_reserved_connections = 2\n"),
+    )
+    .await;
+    let mut root = cluster.conn().await;
+    root.query_drop("CREATE USER carol IDENTIFIED BY 'c'")
+        .await
+        .unwrap();
+    let carol = || {
+        let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+            .user(Some("carol"))
+            .pass(Some("c"))
+            .into();
+        mysql_async::Conn::new(opts)
+    };
+    let mut held = vec![carol().await.unwrap(), carol().await.unwrap()];
+    // Three logged in: carol is refused, root still gets its two reserved places.
+    let Err(mysql_async::Error::Server(e)) = carol().await else {
+        panic!("carol got a fourth place")
+    };
+    assert_eq!(e.code, 1040, "{}", e.message);
+    held.push(cluster.conn().await);
+    held.push(cluster.conn().await);
+    let Err(mysql_async::Error::Server(e)) = mysql_async::Conn::new(cluster.opts()).await else {
+        panic!("root got past its reserve")
+    };
+    assert_eq!(e.code, 1040, "{}", e.message);
+    // A place freed is a place for anyone again.
+    for c in held.drain(..) {
+        c.disconnect().await.unwrap();
+    }
+    let mut c = carol().await.expect("room again");
+    assert_eq!(query_strings(&mut c, "SELECT 1").await, vec![vec!["1"]]);
+    assert_eq!(query_strings(&mut root, "SELECT 1").await, vec![vec!["1"]]);
+}

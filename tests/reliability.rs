@@ -285,3 +285,120 @@ async fn the_fe_writes_again_once_its_full_disk_has_room() {
     drop(conn);
     cluster.kill_fe();
 }
+
+/// The FE's peak resident memory, kB (`VmHWM`).
+fn peak_rss_kb(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_result_is_streamed_not_held() {
+    let cluster = crate::harness::TestCluster::start(1).await;
+    let mut root = cluster.conn().await;
+    root.query_drop("CREATE USER nogrants IDENTIFIED BY 'x'")
+        .await
+        .unwrap();
+    let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
+        .user(Some("nogrants"))
+        .pass(Some("x"))
+        .into();
+    let mut conn = mysql_async::Conn::new(opts).await.unwrap();
+    let pid = cluster.fe.as_ref().unwrap().pid();
+    // Warm up, so the first query's one-time allocations are not counted.
+    let _: Vec<i64> = conn
+        .query("SELECT * FROM generate_series(1, 1000)")
+        .await
+        .unwrap();
+    let before = peak_rss_kb(pid);
+    // Three million rows, read one at a time: held whole, they took over 150 MB.
+    let mut result = conn
+        .query_iter("SELECT * FROM generate_series(1, 3000000)")
+        .await
+        .unwrap();
+    let mut rows = 0u64;
+    result.for_each(|_| rows += 1).await.unwrap();
+    drop(result);
+    assert_eq!(rows, 3_000_000);
+    let grew_mb = peak_rss_kb(pid).saturating_sub(before) / 1024;
+    assert!(grew_mb < 64, "the FE's peak memory grew by {grew_mb} MB");
+    assert_eq!(query_strings(&mut conn, "SELECT 1").await, vec![vec!["1"]]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_that_refuses_the_final_write_cancels_the_backup() {
+    // Uploads are slowed so the test can damage the repository mid-job.
+    let cluster = crate::harness::TestCluster::start_with_confs(
+        1,
+        Some("upload_rate_limit_bytes_per_second = 4000\n"),
+        Some("backup_task_retry_limit = 1\n"),
+    )
+    .await;
+    let mut conn = cluster.conn().await;
+    crate::backup::load(&mut conn, 4).await;
+    let repo_dir = cluster.path().join("backups");
+    crate::backup::create_r1(&mut conn, &repo_dir, false).await;
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while crate::backup::show_backup(&mut conn).await["State"] != "UPLOADING" {
+        assert!(std::time::Instant::now() < deadline, "no UPLOADING");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The place `__meta` is written through is a directory now: every attempt fails.
+    let blocker = repo_dir.join("__starrocks_repository_r1/__ss_s1/__meta.part");
+    std::fs::create_dir_all(blocker.join("x")).unwrap();
+    let started = std::time::Instant::now();
+    let row = loop {
+        let row = crate::backup::show_backup(&mut conn).await;
+        if row["State"] == "CANCELLED" {
+            break row;
+        }
+        assert_ne!(row["State"], "FINISHED", "{row:?}");
+        assert!(started.elapsed() < Duration::from_secs(90), "still {row:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        row["Status"].contains("failed to upload snapshot info"),
+        "{row:?}"
+    );
+    // The database is free for the next job, and no half-written file is left.
+    std::fs::remove_dir_all(&blocker).unwrap();
+    let parts: Vec<String> = tree(&repo_dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
+    conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_repository_leaves_no_partial_files() {
+    let cluster =
+        crate::harness::TestCluster::start_with_confs(1, None, Some("backup_task_retry_limit = 1\n")).await;
+    let mut conn = cluster.conn().await;
+    crate::backup::load(&mut conn, 40).await;
+    let repo_dir = cluster.path().join("small-repo");
+    let _tmpfs = Tmpfs::mount(&repo_dir, "48k");
+    crate::backup::create_r1(&mut conn, &repo_dir, false).await;
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    let started = std::time::Instant::now();
+    let row = loop {
+        let row = crate::backup::show_backup(&mut conn).await;
+        if row["State"] == "CANCELLED" {
+            break row;
+        }
+        assert_ne!(row["State"], "FINISHED", "48 kB held the whole snapshot: {row:?}");
+        assert!(started.elapsed() < Duration::from_secs(90), "still {row:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!row["Status"].starts_with("[OK"), "{row:?}");
+    let parts: Vec<String> = tree(&repo_dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
+}

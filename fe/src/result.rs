@@ -122,7 +122,7 @@ impl ResultSet {
 }
 
 /// What a statement returns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Output {
     /// An OK packet.
     Ok {
@@ -133,6 +133,28 @@ pub enum Output {
     },
     /// A result set.
     Rows(ResultSet),
+    /// A result set produced while it is sent: a query's rows, batch by
+    /// batch, so no result is ever held whole in memory.
+    Stream(RowStream),
+}
+
+/// The rows of a batch, converted to cells.
+pub type RowBatch = Vec<Vec<Value>>;
+
+/// A result set that arrives in batches.
+pub struct RowStream {
+    /// The columns.
+    pub columns: Vec<Column>,
+    /// The rows, a batch at a time; an error ends the result.
+    pub batches: std::pin::Pin<Box<dyn futures::Stream<Item = Result<RowBatch, crate::FeError>> + Send>>,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream")
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Output {

@@ -42,11 +42,13 @@ pub async fn select(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> R
 
 async fn run_engine(fe: &Fe, session: &Session, grants: &Grants, sql: &str) -> Result<Output, FeError> {
     let ctx = engine_session(fe, session, grants)?;
-    let (schema, batches) = crate::query::engine::run(&ctx, sql, |plan| {
+    let (schema, batches) = crate::query::engine::stream(&ctx, sql, |plan| {
         grants.check_scans(&fe.catalog.read(), plan, None)
     })
     .await?;
-    crate::query::output::to_result_set(&schema, &batches).map(Output::Rows)
+    Ok(Output::Stream(crate::query::output::to_row_stream(
+        &schema, batches,
+    )))
 }
 
 /// `EXPLAIN`: the plan of a query, one line per row in StarRocks' `Explain

@@ -11,6 +11,7 @@ use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -218,13 +219,27 @@ pub async fn run(
     sql: &str,
     authorize: impl FnOnce(&LogicalPlan) -> Result<(), FeError>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), FeError> {
+    let (schema, stream) = stream(ctx, sql, authorize).await?;
+    let batches = datafusion::physical_plan::common::collect(stream)
+        .await
+        .map_err(df_error)?;
+    Ok((schema, batches))
+}
+
+/// Plans a query, lets `authorize` inspect the plan, then starts it: its
+/// batches come as they are computed.
+pub async fn stream(
+    ctx: &SessionContext,
+    sql: &str,
+    authorize: impl FnOnce(&LogicalPlan) -> Result<(), FeError>,
+) -> Result<(SchemaRef, SendableRecordBatchStream), FeError> {
     let df = ctx
         .sql(&super::mysql_compat::rewrite(sql))
         .await
         .map_err(df_error)?;
     authorize(df.logical_plan())?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(df_error)?;
+    let batches = df.execute_stream().await.map_err(df_error)?;
     Ok((schema, batches))
 }
 

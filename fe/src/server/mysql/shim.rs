@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use opensrv_mysql::{
     AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse, ParamParser,
     QueryResultWriter, StatementMetaWriter, StatusFlags,
@@ -348,6 +349,22 @@ fn wire_error(err: &FeError) -> Vec<u8> {
     encode_error(code.errno(), code.sqlstate(), &err.to_string())
 }
 
+async fn write_row<W: AsyncWrite + Send + Unpin>(
+    rows: &mut opensrv_mysql::RowWriter<'_, W>,
+    row: Vec<Value>,
+) -> io::Result<()> {
+    for value in row {
+        match value {
+            Value::Null => rows.write_col(None::<i64>)?,
+            Value::Int(v) => rows.write_col(v)?,
+            Value::UInt(v) => rows.write_col(v)?,
+            Value::Double(v) => rows.write_col(v)?,
+            Value::Text(s) => rows.write_col(s.as_str())?,
+        }
+    }
+    rows.end_row().await
+}
+
 fn mysql_column(c: &crate::result::Column) -> Column {
     let (coltype, colflags) = match c.ty {
         ColType::Text => (ColumnType::MYSQL_TYPE_VAR_STRING, ColumnFlags::empty()),
@@ -512,6 +529,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
             .iter()
             .map(|o| match o {
                 Ok(Output::Rows(rs)) => rs.columns.iter().map(mysql_column).collect(),
+                Ok(Output::Stream(st)) => st.columns.iter().map(mysql_column).collect(),
                 _ => Vec::new(),
             })
             .collect();
@@ -529,16 +547,35 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
                 Ok(Output::Rows(rs)) => {
                     let mut rows = results.start(&columns[i]).await?;
                     for row in rs.rows {
-                        for value in row {
-                            match value {
-                                Value::Null => rows.write_col(None::<i64>)?,
-                                Value::Int(v) => rows.write_col(v)?,
-                                Value::UInt(v) => rows.write_col(v)?,
-                                Value::Double(v) => rows.write_col(v)?,
-                                Value::Text(s) => rows.write_col(s.as_str())?,
+                        write_row(&mut rows, row).await?;
+                    }
+                    results = rows.finish_one().await?;
+                }
+                Ok(Output::Stream(mut stream)) => {
+                    // Rows go out as their batch is computed; the socket's
+                    // back-pressure paces the query.
+                    // An error in the first batch (most run-time errors) is a plain
+                    // ERR; one later ends a result the client has started reading.
+                    let first = stream.batches.next().await;
+                    if let Some(Err(e)) = &first {
+                        return results.error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(e)).await;
+                    }
+                    let mut rows = results.start(&columns[i]).await?;
+                    let rest = futures::stream::iter(first).chain(&mut stream.batches);
+                    futures::pin_mut!(rest);
+                    while let Some(batch) = rest.next().await {
+                        match batch {
+                            Ok(batch) => {
+                                for row in batch {
+                                    write_row(&mut rows, row).await?;
+                                }
+                            }
+                            Err(e) => {
+                                return rows
+                                    .finish_error(ErrorKind::ER_UNKNOWN_ERROR, &wire_error(&e))
+                                    .await;
                             }
                         }
-                        rows.end_row().await?;
                     }
                     results = rows.finish_one().await?;
                 }
