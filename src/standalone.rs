@@ -49,8 +49,52 @@ struct State {
 
 const STATE_VERSION: u32 = 1;
 
+/// The first port the kernel hands out for outgoing connections.
+fn ephemeral_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().and_then(|p| p.parse().ok()))
+        .unwrap_or(32768)
+}
+
+/// A free port below the kernel's ephemeral range. BE ports are kept and
+/// reused at every start; one in the ephemeral range could meanwhile be the
+/// local end of some outgoing connection, and the BE could not bind it.
 fn free_port() -> std::io::Result<u16> {
+    let end = ephemeral_start().max(11000);
+    let span = u32::from(end - 10000);
+    let offset = (std::process::id().wrapping_mul(2654435761) ^ rand_seed()) % span;
+    for i in 0..span {
+        let port = 10000 + ((offset + i) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn rand_seed() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default()
+}
+
+/// Waits until `port` can be bound (a BE of the previous run may still be
+/// closing it); says who has it otherwise.
+async fn wait_port_free(port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "BE port {port} (kept in standalone.json) is in use by another process"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn load_state(path: &Path, backends: usize) -> Result<State, String> {
@@ -175,6 +219,10 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
     let mut children: Vec<(String, Child)> = Vec::new();
     let mut backend_flags = Vec::new();
     for (i, port) in state.be_ports.iter().take(args.backends).enumerate() {
+        if let Err(e) = wait_port_free(*port).await {
+            terminate(&mut children).await;
+            return Err(e);
+        }
         let mut be_args = vec![
             "be".to_string(),
             "--data-dir".into(),

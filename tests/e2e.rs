@@ -364,8 +364,10 @@ async fn many_connections_garbage_and_disconnects_do_not_hurt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standalone_binary_starts_stops_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let query_port = harness::free_port();
-    let http_port = harness::free_port();
+    // Kept across the restart: outside the ephemeral range, where no
+    // outgoing connection can take them meanwhile.
+    let query_port = harness::stable_port();
+    let http_port = harness::stable_port();
     let start = || {
         let child = Command::new(harness::STANDALONE_BIN)
             .args(["--data-dir", dir.path().to_str().unwrap()])

@@ -95,6 +95,20 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A free port below the kernel's ephemeral range, for a server restarted on
+/// the same port: no outgoing connection takes it in between.
+pub fn stable_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20000 + (std::process::id() % 5000) as u16;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 7000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// One FE and N BEs.
 pub struct TestCluster {
     pub dir: tempfile::TempDir,

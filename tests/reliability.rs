@@ -402,3 +402,75 @@ async fn a_full_repository_leaves_no_partial_files() {
         .collect();
     assert!(parts.is_empty(), "{parts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_ten_thousand_tablets_answers() {
+    let cluster = crate::harness::TestCluster::start(1).await;
+    let mut conn = cluster.conn().await;
+    let partitions: Vec<String> = (0..100)
+        .map(|i| format!("PARTITION p{i} VALUES LESS THAN ('{}')", (i + 1) * 100))
+        .collect();
+    conn.query_drop("CREATE DATABASE big").await.unwrap();
+    conn.query_drop(format!(
+        "CREATE TABLE big.t (k INT NOT NULL, v INT) DUPLICATE KEY(k) PARTITION BY RANGE(k) ({}) \
+         DISTRIBUTED BY HASH(k) BUCKETS 100 PROPERTIES ('replication_num' = '1')",
+        partitions.join(", ")
+    ))
+    .await
+    .unwrap();
+    conn.query_drop("INSERT INTO big.t SELECT value AS k, value AS v FROM generate_series(0, 9999)")
+        .await
+        .unwrap();
+    // 10,000 Flight streams at once broke the FE's connection to the BE.
+    assert_eq!(
+        query_strings(&mut conn, "SELECT COUNT(*), SUM(v), MAX(k) FROM big.t").await,
+        vec![vec!["10000", "49995000", "9999"]]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_a_backend_kept_while_it_was_down_go_to_its_trash() {
+    let mut cluster = crate::harness::TestCluster::start_with_confs(
+        1,
+        None,
+        Some("orphan_tablet_check_interval_second = 1\norphan_tablet_grace_second = 1\n"),
+    )
+    .await;
+    let mut conn = cluster.conn().await;
+    conn.query_drop("CREATE DATABASE orph").await.unwrap();
+    for t in ["gone", "kept"] {
+        conn.query_drop(format!(
+            "CREATE TABLE orph.{t} (k INT NOT NULL) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 3 \
+             PROPERTIES ('replication_num' = '1')"
+        ))
+        .await
+        .unwrap();
+        conn.query_drop(format!("INSERT INTO orph.{t} VALUES (1), (2), (3)"))
+            .await
+            .unwrap();
+    }
+    let data = cluster.path().join("be0/storage/data");
+    let trash = cluster.path().join("be0/storage/trash");
+    let tablets = || std::fs::read_dir(&data).unwrap().count();
+    assert_eq!(tablets(), 6);
+    // The drop cannot reach the BE: its replicas stay behind.
+    cluster.kill_be(0);
+    conn.query_drop("DROP TABLE orph.gone").await.unwrap();
+    cluster.restart_be(0);
+    cluster.wait_backends_alive(1).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while tablets() != 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} replicas left",
+            tablets()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // They wait in the trash; the table that exists is untouched.
+    assert_eq!(std::fs::read_dir(&trash).unwrap().count(), 3);
+    assert_eq!(
+        query_strings(&mut conn, "SELECT COUNT(*) FROM orph.kept").await,
+        vec![vec!["3"]]
+    );
+}

@@ -69,7 +69,11 @@ pub async fn serve(
     let store = Arc::new(storage::TabletStore::open(storage_root)?.with_column_cache(cache));
     let transfers = transfer::Transfers::new(config);
     // Runs until this function returns, then stops with the guard.
-    let _staging_gc = restore::spawn_staging_gc(Arc::clone(&store), config.restore_staging_expire_seconds);
+    let _staging_gc = restore::spawn_staging_gc(
+        Arc::clone(&store),
+        config.restore_staging_expire_seconds,
+        config.trash_file_expire_time_sec,
+    );
     let service = service::BackendService::new(Arc::clone(&store), addr.port(), transfers);
     let flight = flight::FlightScanService::new(store);
     tracing::info!(%addr, "backend task and Flight service listening");

@@ -303,32 +303,49 @@ impl Drop for StagingGc {
     }
 }
 
-/// Starts removing abandoned restore staging now and then hourly; staging
-/// unchanged for `expire_secs` is abandoned. `None` (no clean-up) when it is 0.
-pub fn spawn_staging_gc(store: Arc<TabletStore>, expire_secs: u64) -> Option<StagingGc> {
-    if expire_secs == 0 {
-        return None;
-    }
-    let expire = Duration::from_secs(expire_secs);
-    Some(StagingGc(tokio::spawn(async move {
+/// Starts removing, now and then hourly, abandoned restore staging
+/// (unchanged for `staging_expire_secs`; 0 keeps it) and replicas kept in
+/// trash longer than `trash_expire_secs` (0 keeps them).
+pub fn spawn_staging_gc(
+    store: Arc<TabletStore>,
+    staging_expire_secs: u64,
+    trash_expire_secs: u64,
+) -> StagingGc {
+    let staging = (staging_expire_secs > 0).then(|| Duration::from_secs(staging_expire_secs));
+    let trash = (trash_expire_secs > 0).then(|| Duration::from_secs(trash_expire_secs));
+    StagingGc(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(GC_INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             let store = Arc::clone(&store);
-            match tokio::task::spawn_blocking(move || store.gc_restore_staging(expire, SystemTime::now()))
-                .await
-            {
-                Ok(Ok(removed)) => {
-                    for dir in removed {
-                        tracing::info!(dir = %dir.display(), "removed expired restore staging");
+            let done = tokio::task::spawn_blocking(move || {
+                let now = SystemTime::now();
+                let staging = staging.map(|e| store.gc_restore_staging(e, now)).transpose();
+                let trash = trash.map(|e| store.gc_trash(e, now)).transpose();
+                (staging, trash)
+            })
+            .await;
+            match done {
+                Ok((staging, trash)) => {
+                    match staging {
+                        Ok(removed) => {
+                            for dir in removed.unwrap_or_default() {
+                                tracing::info!(dir = %dir.display(), "removed expired restore staging");
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "restore staging clean-up failed"),
+                    }
+                    match trash {
+                        Ok(Some(n)) if n > 0 => tracing::info!(replicas = n, "removed expired trash"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "trash clean-up failed"),
                     }
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "restore staging clean-up failed"),
-                Err(e) => tracing::warn!(error = %e, "restore staging clean-up task failed"),
+                Err(e) => tracing::warn!(error = %e, "clean-up task failed"),
             }
         }
-    })))
+    }))
 }
 
 #[cfg(test)]

@@ -237,10 +237,28 @@ impl pb::backend_server::Backend for BackendService {
         &self,
         request: Request<pb::DropTabletRequest>,
     ) -> Result<Response<pb::DropTabletResponse>, Status> {
-        let tablet_id = request.into_inner().tablet_id;
-        let existed = self.blocking(move |store| store.drop_tablet(tablet_id)).await?;
-        tracing::debug!(tablet_id, existed, "tablet dropped");
+        let req = request.into_inner();
+        let (tablet_id, keep) = (req.tablet_id, req.keep_in_trash);
+        let existed = self
+            .blocking(move |store| store.drop_tablet_keeping(tablet_id, keep))
+            .await?;
+        tracing::debug!(tablet_id, existed, keep, "tablet dropped");
         Ok(Response::new(pb::DropTabletResponse { existed }))
+    }
+
+    async fn list_tablets(
+        &self,
+        _request: Request<pb::ListTabletsRequest>,
+    ) -> Result<Response<pb::ListTabletsResponse>, Status> {
+        let listed = self.blocking(|store| store.list_tablets()).await?;
+        let tablets = listed
+            .into_iter()
+            .map(|(tablet_id, age)| pb::ListedTablet {
+                tablet_id,
+                age_seconds: age.as_secs(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListTabletsResponse { tablets }))
     }
 }
 

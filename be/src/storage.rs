@@ -208,23 +208,85 @@ impl TabletStore {
         read_meta_file(&schema_dir.join(META_FILE))
     }
 
-    /// Removes a replica: renamed into `trash/` first (atomic), then deleted.
-    pub fn drop_tablet(&self, tablet_id: u64) -> Result<bool, BeError> {
+    /// Removes a replica: renamed into `trash/` first (atomic), then deleted,
+    /// or with `keep` left there until [`TabletStore::gc_trash`] expires it.
+    pub fn drop_tablet_keeping(&self, tablet_id: u64, keep: bool) -> Result<bool, BeError> {
         let _guard = self.meta_lock(tablet_id).lock();
         let dir = self.tablet_dir(tablet_id);
         if !dir.exists() {
             return Ok(false);
         }
-        let trash = self.root.join("trash").join(format!(
-            "{tablet_id}.{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default()
-        ));
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let trash = self.root.join("trash").join(format!("{tablet_id}.{now_ms}"));
         std::fs::rename(&dir, &trash)?;
-        std::fs::remove_dir_all(&trash)?;
+        if !keep {
+            std::fs::remove_dir_all(&trash)?;
+        }
         Ok(true)
+    }
+
+    /// Removes a replica at once.
+    pub fn drop_tablet(&self, tablet_id: u64) -> Result<bool, BeError> {
+        self.drop_tablet_keeping(tablet_id, false)
+    }
+
+    /// Deletes the replicas kept in `trash/` longer than `expire` before
+    /// `now` (their names carry when they were moved there). Returns how many.
+    pub fn gc_trash(
+        &self,
+        expire: std::time::Duration,
+        now: std::time::SystemTime,
+    ) -> Result<usize, BeError> {
+        let now_ms = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let mut removed = 0;
+        for entry in std::fs::read_dir(self.root.join("trash"))? {
+            let Some(entry) = gone_is_none(entry)? else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(at) = name.rsplit_once('.').and_then(|(_, ms)| ms.parse::<u128>().ok()) else {
+                continue;
+            };
+            if now_ms.saturating_sub(at) > expire.as_millis() {
+                match std::fs::remove_dir_all(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every replica held, with how long ago its directory was made or last
+    /// changed at its top level.
+    pub fn list_tablets(&self) -> Result<Vec<(u64, std::time::Duration)>, BeError> {
+        let now = std::time::SystemTime::now();
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.root.join("data"))? {
+            let Some(entry) = gone_is_none(entry)? else {
+                continue;
+            };
+            let Ok(tablet_id) = entry.file_name().to_string_lossy().parse::<u64>() else {
+                continue;
+            };
+            let Some(meta) = gone_is_none(entry.metadata())? else {
+                continue;
+            };
+            let age = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .unwrap_or_default();
+            out.push((tablet_id, age));
+        }
+        Ok(out)
     }
 
     /// Number of tablet replicas and bytes of their files. Loads, restores
@@ -380,6 +442,24 @@ mod tests {
         assert!(store.drop_tablet(7).unwrap());
         assert!(!store.drop_tablet(7).unwrap());
         assert!(store.meta(7).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(dir.path().join("trash")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn kept_replicas_wait_in_trash_until_they_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TabletStore::open(dir.path().to_path_buf()).unwrap();
+        store.create(&meta(7, 11)).unwrap();
+        store.create(&meta(8, 11)).unwrap();
+        let listed: Vec<u64> = store.list_tablets().unwrap().iter().map(|t| t.0).collect();
+        assert_eq!(listed.len(), 2);
+        assert!(store.drop_tablet_keeping(7, true).unwrap());
+        assert_eq!(store.list_tablets().unwrap().len(), 1);
+        let hour = std::time::Duration::from_secs(3600);
+        let now = std::time::SystemTime::now();
+        assert_eq!(store.gc_trash(hour, now).unwrap(), 0, "kept for now");
+        assert_eq!(store.gc_trash(hour, now + 2 * hour).unwrap(), 1, "expired later");
+        assert_eq!(std::fs::read_dir(dir.path().join("trash")).unwrap().count(), 0);
     }
 
     #[test]

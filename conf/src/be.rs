@@ -28,5 +28,9 @@ config_struct! {
         /// Seconds after its last change that an abandoned RESTORE staging directory is
         /// removed (0 = never).
         restore_staging_expire_seconds: u64 = 86400u64,
+        /// Seconds a replica the FE found orphaned stays in `trash/` before it is
+        /// deleted, so a catalog restored from an older copy loses nothing at once
+        /// (StarRocks' key; 0 = keep forever).
+        trash_file_expire_time_sec: u64 = 259200u64,
     }
 }

@@ -59,6 +59,11 @@ config_struct! {
         /// Directories `file://` repositories must lie in, separated by commas
         /// (empty: anywhere the FE and BE processes may write).
         file_repository_roots: String = "",
+        /// Seconds between checks of every BE for replicas of tablets the catalog
+        /// does not know (0: never); such orphans go to the BE's trash.
+        orphan_tablet_check_interval_second: u64 = 300u64,
+        /// Seconds a replica must exist before it may count as an orphan.
+        orphan_tablet_grace_second: u64 = 600u64,
         /// Log filter (error, warn, info, debug, trace or a tracing directive).
         sys_log_level: String = "info",
     }

@@ -232,23 +232,95 @@ impl Cluster {
     }
 
     /// Drops tablet replicas; failures are logged, not returned (a BE that is down
-    /// keeps an orphan replica, which it may clean later).
+    /// keeps an orphan replica, which [`Cluster::sweep_orphans`] finds later).
     pub async fn drop_tablets(&self, replicas: Vec<(Backend, u64)>) {
+        self.drop_replicas(replicas, false).await;
+    }
+
+    async fn drop_replicas(&self, replicas: Vec<(Backend, u64)>, keep_in_trash: bool) {
         let mut tasks = Vec::new();
         for (be, tablet_id) in replicas {
             let Ok(mut client) = self.client(&be) else {
                 continue;
             };
             tasks.push(async move {
-                if let Err(s) = client
-                    .drop_tablet(pb::DropTabletRequest { tablet_id })
-                    .await
-                {
+                let req = pb::DropTabletRequest {
+                    tablet_id,
+                    keep_in_trash,
+                };
+                if let Err(s) = client.drop_tablet(req).await {
                     tracing::warn!(tablet_id, backend = %be.address(), error = %s.message(), "drop tablet failed");
                 }
             });
         }
         join_all(tasks).await;
+    }
+
+    /// Moves to each alive BE's trash the replicas of tablets the catalog does
+    /// not know, once they are older than `grace`: what a crash left between
+    /// a catalog change and the BE calls that follow it (a cancelled restore,
+    /// a drop while a BE was down). `grace` covers statements that create
+    /// replicas before they commit their table. Returns how many were moved.
+    pub async fn sweep_orphans(&self, grace: Duration) -> usize {
+        let mut orphans = Vec::new();
+        for be in self.alive_backends() {
+            let Ok(mut client) = self.client(&be) else {
+                continue;
+            };
+            let listed = match client.list_tablets(pb::ListTabletsRequest {}).await {
+                Ok(listed) => listed.into_inner().tablets,
+                Err(e) => {
+                    tracing::debug!(backend = %be.address(), error = %e.message(), "cannot list tablets");
+                    continue;
+                }
+            };
+            // Read after listing: a table committed meanwhile is known.
+            let known = self.known_tablets();
+            orphans.extend(
+                listed
+                    .into_iter()
+                    .filter(|t| t.age_seconds >= grace.as_secs() && !known.contains(&t.tablet_id))
+                    .map(|t| (be.clone(), t.tablet_id)),
+            );
+        }
+        for (be, tablet_id) in &orphans {
+            tracing::info!(tablet_id, backend = %be.address(), "orphan replica moved to trash");
+        }
+        let moved = orphans.len();
+        self.drop_replicas(orphans, true).await;
+        moved
+    }
+
+    /// Every tablet id of every table in the catalog.
+    fn known_tablets(&self) -> std::collections::HashSet<u64> {
+        let state = self.catalog.read();
+        state
+            .databases()
+            .flat_map(|db| state.tables(db.id))
+            .flat_map(|t| t.partitions.iter())
+            .flat_map(|p| p.tablets.iter().map(|tablet| tablet.id))
+            .collect()
+    }
+
+    /// Sweeps orphans every `interval` until `shutdown` resolves.
+    pub async fn run_orphan_sweeps(
+        self: Arc<Self>,
+        interval: Duration,
+        grace: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = ticker.tick() => {
+                    self.sweep_orphans(grace).await;
+                }
+            }
+        }
     }
 }
 

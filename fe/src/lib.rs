@@ -207,6 +207,13 @@ pub async fn run(
         Duration::from_millis(fe.config.heartbeat_interval_ms.max(100)),
         wait(stop_rx.clone()),
     ));
+    let sweeps = (fe.config.orphan_tablet_check_interval_second > 0).then(|| {
+        tokio::spawn(Arc::clone(&cluster).run_orphan_sweeps(
+            Duration::from_secs(fe.config.orphan_tablet_check_interval_second),
+            Duration::from_secs(fe.config.orphan_tablet_grace_second),
+            wait(stop_rx.clone()),
+        ))
+    });
     let http = tokio::spawn(http::serve(
         listeners.http,
         Arc::clone(&fe),
@@ -223,6 +230,9 @@ pub async fn run(
     tracing::info!("frontend shutting down");
     let _ = stop_tx.send(true);
     let _ = heartbeats.await;
+    if let Some(sweeps) = sweeps {
+        let _ = sweeps.await;
+    }
     let _ = http.await;
     let _ = mysql.await;
     Ok(())

@@ -1,4 +1,5 @@
-//! The scan of an OLAP table: one partition per tablet, each read from one
+//! The scan of an OLAP table: one partition per tablet (at most 64; more tablets
+//! share partitions and are read in turn), each tablet read from one
 //! alive replica over Arrow Flight (the next replica when one fails). With a
 //! plan fragment ([`pushdown`](super::pushdown)), each BE runs the fragment
 //! over its tablet and returns the fragment's output instead of the rows.
@@ -89,10 +90,20 @@ impl TabletScanExec {
     }
 }
 
-fn properties(schema: SchemaRef, partitions: usize) -> Arc<PlanProperties> {
+/// Most partitions a scan has: tablets beyond that share a partition and are
+/// read one after another, so a table of 10,000 tablets does not open 10,000
+/// Flight streams at once (their HTTP/2 connection failed with a broken pipe).
+const MAX_PARTITIONS: usize = 64;
+
+/// The partitions of a scan of `tablets` tablets.
+fn partition_count(tablets: usize) -> usize {
+    tablets.clamp(1, MAX_PARTITIONS)
+}
+
+fn properties(schema: SchemaRef, tablets: usize) -> Arc<PlanProperties> {
     Arc::new(PlanProperties::new(
         EquivalenceProperties::new(schema),
-        Partitioning::UnknownPartitioning(partitions),
+        Partitioning::UnknownPartitioning(partition_count(tablets)),
         EmissionType::Incremental,
         Boundedness::Bounded,
     ))
@@ -166,41 +177,27 @@ impl ExecutionPlan for TabletScanExec {
     }
 
     fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
-        let Some(read) = self.tablets.get(partition) else {
+        let partitions = partition_count(self.tablets.len());
+        if partition >= partitions {
             return Err(DataFusionError::Internal(format!(
-                "TabletScanExec has {} partitions, not {}",
-                self.tablets.len(),
+                "TabletScanExec has {partitions} partitions, not {}",
                 partition + 1
             )));
-        };
+        }
         let schema = self.schema();
-        let replicas = read.replicas.clone();
-        let ticket = read.ticket.encode();
-        let tablet_id = read.ticket.tablet_id;
+        // This partition's tablets, read one after another.
+        let reads: Vec<TabletRead> = self
+            .tablets
+            .iter()
+            .skip(partition)
+            .step_by(partitions)
+            .cloned()
+            .collect();
         let out = Arc::clone(&schema);
-        let batches = futures::stream::once(async move {
-            let mut last_error = format!("no alive replica of tablet {tablet_id}");
-            for replica in replicas {
-                let mut client = FlightClient::new(replica.channel.clone());
-                match client.do_get(Ticket::new(ticket.clone())).await {
-                    Ok(stream) => {
-                        let address = replica.address.clone();
-                        return Ok(stream.map_err(move |e| {
-                            DataFusionError::External(
-                                format!("reading tablet {tablet_id} from backend {address}: {e}").into(),
-                            )
-                        }));
-                    }
-                    Err(e) => {
-                        last_error = format!("reading tablet {tablet_id} from backend {}: {e}", replica.address);
-                        tracing::warn!(tablet_id, backend = %replica.address, error = %e, "tablet read failed; trying next replica");
-                    }
-                }
-            }
-            Err(DataFusionError::External(last_error.into()))
-        })
-        .try_flatten()
-        .map(move |batch| batch.and_then(|b| fragment::conform(&out, b)));
+        let batches = futures::stream::iter(reads)
+            .then(read_tablet)
+            .try_flatten()
+            .map(move |batch| batch.and_then(|b| fragment::conform(&out, b)));
         let stream: SendableRecordBatchStream =
             Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&schema), batches));
         Ok(match self.limit {
@@ -208,6 +205,33 @@ impl ExecutionPlan for TabletScanExec {
             None => stream,
         })
     }
+}
+
+/// Opens the Flight stream of one tablet from its first replica that answers.
+async fn read_tablet(
+    read: TabletRead,
+) -> DfResult<impl futures::Stream<Item = DfResult<arrow::array::RecordBatch>>> {
+    let tablet_id = read.ticket.tablet_id;
+    let ticket = read.ticket.encode();
+    let mut last_error = format!("no alive replica of tablet {tablet_id}");
+    for replica in read.replicas {
+        let mut client = FlightClient::new(replica.channel.clone());
+        match client.do_get(Ticket::new(ticket.clone())).await {
+            Ok(stream) => {
+                let address = replica.address.clone();
+                return Ok(stream.map_err(move |e| {
+                    DataFusionError::External(
+                        format!("reading tablet {tablet_id} from backend {address}: {e}").into(),
+                    )
+                }));
+            }
+            Err(e) => {
+                last_error = format!("reading tablet {tablet_id} from backend {}: {e}", replica.address);
+                tracing::warn!(tablet_id, backend = %replica.address, error = %e, "tablet read failed; trying next replica");
+            }
+        }
+    }
+    Err(DataFusionError::External(last_error.into()))
 }
 
 /// `stream` cut after `limit` rows.
