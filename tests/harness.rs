@@ -266,6 +266,14 @@ impl TestCluster {
             .into()
     }
 
+    /// Connection options for `user` with `password`.
+    pub fn opts_as(&self, user: &str, password: &str) -> mysql_async::Opts {
+        mysql_async::OptsBuilder::from_opts(self.opts())
+            .user(Some(user))
+            .pass(Some(password))
+            .into()
+    }
+
     /// The password root logs in with from now on (after `SET PASSWORD`).
     pub fn set_root_password(&mut self, password: &str) {
         self.root_password = Some(password.to_string());

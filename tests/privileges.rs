@@ -23,10 +23,7 @@ fn denied(privilege: &str, object: &str) -> String {
 
 /// A connection as `user` with `password`.
 async fn login(cluster: &TestCluster, user: &str, password: &str) -> mysql_async::Conn {
-    let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
-        .user(Some(user))
-        .pass(Some(password))
-        .into();
+    let opts = cluster.opts_as(user, password);
     mysql_async::Conn::new(opts).await.unwrap()
 }
 
@@ -210,10 +207,7 @@ async fn accounts_survive_restart_without_plaintext_passwords() {
     );
 
     // A wrong password: MySQL's 1045 / 28000 text.
-    let wrong: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
-        .user(Some("u"))
-        .pass(Some("nope"))
-        .into();
+    let wrong = cluster.opts_as("u", "nope");
     match mysql_async::Conn::new(wrong).await {
         Err(mysql_async::Error::Server(e)) => {
             assert_eq!((e.code, e.state.as_str()), (1045, "28000"));

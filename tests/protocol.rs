@@ -161,10 +161,7 @@ async fn deep_statements_are_refused_and_the_server_stays_up() {
         root.query_drop(sql).await.unwrap();
     }
     // A user with no privileges at all: nesting is refused before anything else.
-    let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
-        .user(Some("nobody"))
-        .pass(Some("n"))
-        .into();
+    let opts = cluster.opts_as("nobody", "n");
     let mut nobody = mysql_async::Conn::new(opts).await.unwrap();
     let shapes = |n: usize| {
         vec![
@@ -351,10 +348,7 @@ async fn repeated_failed_logins_lock_the_account_out_for_a_while() {
         .await
         .unwrap();
     let login = |password: &str| {
-        let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
-            .user(Some("bob"))
-            .pass(Some(password.to_string()))
-            .into();
+        let opts = cluster.opts_as("bob", password);
         mysql_async::Conn::new(opts)
     };
     let code = |r: Result<mysql_async::Conn, mysql_async::Error>| match r {
@@ -435,14 +429,7 @@ fn slt_statements() -> Vec<String> {
 /// longer (the release check); CI runs it for 40 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuzzed_statements_always_get_an_answer() {
-    let seconds: u64 = std::env::var("STARLING_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(40);
-    let seed: u64 = std::env::var("STARLING_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(17);
+    let (budget, seed) = parser::fuzz::budget(40, 17);
     let cluster = TestCluster::start(1).await;
     let corpus = slt_statements();
     assert!(corpus.len() > 300, "{}", corpus.len());
@@ -452,7 +439,7 @@ async fn fuzzed_statements_always_get_an_answer() {
         let _ = conn.query_drop(sql.as_str()).await;
     }
     let mut rng = parser::fuzz::Rng::new(seed);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let deadline = Instant::now() + budget;
     let (mut runs, mut errors) = (0u64, 0u64);
     while Instant::now() < deadline {
         let base = &corpus[rng.below(corpus.len())];
@@ -487,10 +474,7 @@ async fn full_connection_slots_keep_a_reserve_for_root() {
         .await
         .unwrap();
     let carol = || {
-        let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
-            .user(Some("carol"))
-            .pass(Some("c"))
-            .into();
+        let opts = cluster.opts_as("carol", "c");
         mysql_async::Conn::new(opts)
     };
     let mut held = vec![carol().await.unwrap(), carol().await.unwrap()];

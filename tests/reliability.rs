@@ -303,10 +303,7 @@ async fn a_huge_result_is_streamed_not_held() {
     root.query_drop("CREATE USER nogrants IDENTIFIED BY 'x'")
         .await
         .unwrap();
-    let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(cluster.opts())
-        .user(Some("nogrants"))
-        .pass(Some("x"))
-        .into();
+    let opts = cluster.opts_as("nogrants", "x");
     let mut conn = mysql_async::Conn::new(opts).await.unwrap();
     let pid = cluster.fe.as_ref().unwrap().pid();
     // Warm up, so the first query's one-time allocations are not counted.
@@ -327,6 +324,20 @@ async fn a_huge_result_is_streamed_not_held() {
     let grew_mb = peak_rss_kb(pid).saturating_sub(before) / 1024;
     assert!(grew_mb < 64, "the FE's peak memory grew by {grew_mb} MB");
     assert_eq!(query_strings(&mut conn, "SELECT 1").await, vec![vec!["1"]]);
+}
+
+/// Polls SHOW BACKUP FROM db1 until the job is CANCELLED (90 s at most; FINISHED fails).
+async fn backup_cancelled(conn: &mut mysql_async::Conn) -> std::collections::BTreeMap<String, String> {
+    let started = std::time::Instant::now();
+    loop {
+        let row = crate::backup::show_backup(conn).await;
+        if row["State"] == "CANCELLED" {
+            return row;
+        }
+        assert_ne!(row["State"], "FINISHED", "{row:?}");
+        assert!(started.elapsed() < Duration::from_secs(90), "still {row:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,16 +362,7 @@ async fn a_repository_that_refuses_the_final_write_cancels_the_backup() {
     // The place `__meta` is written through is a directory now: every attempt fails.
     let blocker = repo_dir.join("__starrocks_repository_r1/__ss_s1/__meta.part");
     std::fs::create_dir_all(blocker.join("x")).unwrap();
-    let started = std::time::Instant::now();
-    let row = loop {
-        let row = crate::backup::show_backup(&mut conn).await;
-        if row["State"] == "CANCELLED" {
-            break row;
-        }
-        assert_ne!(row["State"], "FINISHED", "{row:?}");
-        assert!(started.elapsed() < Duration::from_secs(90), "still {row:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let row = backup_cancelled(&mut conn).await;
     assert!(
         row["Status"].contains("failed to upload snapshot info"),
         "{row:?}"
@@ -385,16 +387,7 @@ async fn a_full_repository_leaves_no_partial_files() {
     let _tmpfs = Tmpfs::mount(&repo_dir, "48k");
     crate::backup::create_r1(&mut conn, &repo_dir, false).await;
     conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
-    let started = std::time::Instant::now();
-    let row = loop {
-        let row = crate::backup::show_backup(&mut conn).await;
-        if row["State"] == "CANCELLED" {
-            break row;
-        }
-        assert_ne!(row["State"], "FINISHED", "48 kB held the whole snapshot: {row:?}");
-        assert!(started.elapsed() < Duration::from_secs(90), "still {row:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let row = backup_cancelled(&mut conn).await;
     assert!(!row["Status"].starts_with("[OK"), "{row:?}");
     let parts: Vec<String> = tree(&repo_dir)
         .into_iter()

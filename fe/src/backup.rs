@@ -89,6 +89,21 @@ impl<J> JobCtl<J> {
     }
 }
 
+/// What CANCEL answers once the driver of job `label` was asked to stop:
+/// OK when it stopped in CANCELLED; StarRocks' "can not be cancelled" when it
+/// finished before the cancel reached it.
+fn cancel_answer(label: &str, stopped: bool, state: &str) -> Result<crate::result::Output, FeError> {
+    match (stopped, state) {
+        (true, "CANCELLED") => Ok(crate::result::Output::ok()),
+        (true, "FINISHED") => Err(FeError::common(format!(
+            "Failed to cancel job: Job with label {label} can not be cancelled. state: {state}"
+        ))),
+        _ => Err(FeError::common(format!(
+            "Failed to cancel job: Job with label {label} did not stop in time"
+        ))),
+    }
+}
+
 /// The running job of a database.
 #[derive(Clone)]
 enum Running {

@@ -2,6 +2,17 @@
 //! the end-to-end one that sends mutated statements to a real FE. Seeded and
 //! deterministic, so a failure can be replayed from its seed.
 
+/// How long a fuzz test runs and from which seed: `STARLING_FUZZ_SECONDS`
+/// and `STARLING_FUZZ_SEED` when set (a release check runs for an hour),
+/// else the test's defaults.
+pub fn budget(default_seconds: u64, default_seed: u64) -> (std::time::Duration, u64) {
+    let env = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    (
+        std::time::Duration::from_secs(env("STARLING_FUZZ_SECONDS").unwrap_or(default_seconds)),
+        env("STARLING_FUZZ_SEED").unwrap_or(default_seed),
+    )
+}
+
 /// A small deterministic generator (xorshift), so a failing case can be replayed.
 pub struct Rng(u64);
 

@@ -134,14 +134,7 @@ fn case_splitting() {
 /// release check: an hour); CI runs it for a few seconds.
 #[test]
 fn mutated_corpus_never_panics() {
-    let seconds: u64 = std::env::var("STARLING_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
-    let seed: u64 = std::env::var("STARLING_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_5eed_5eed_5eed);
+    let (budget, seed) = parser::fuzz::budget(20, 0x5eed_5eed_5eed_5eed);
     let mut corpus = Vec::new();
     for entry in std::fs::read_dir(golden_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -151,7 +144,7 @@ fn mutated_corpus_never_panics() {
     }
     assert!(corpus.len() > 100, "{}", corpus.len());
     let mut rng = parser::fuzz::Rng::new(seed);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let deadline = std::time::Instant::now() + budget;
     let mut runs = 0u64;
     while std::time::Instant::now() < deadline {
         let base = &corpus[rng.below(corpus.len())];
@@ -170,5 +163,5 @@ fn mutated_corpus_never_panics() {
         );
         runs += 1;
     }
-    assert!(runs > 1000, "only {runs} runs in {seconds} s");
+    assert!(runs > 1000, "only {runs} runs in {budget:?}");
 }

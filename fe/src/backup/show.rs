@@ -1,6 +1,6 @@
 //! SHOW BACKUP and CANCEL BACKUP (spec §4.5, §4.6, §5.1).
 
-use catalog::{BackupJob, BackupState, JobStatus, Privilege, PrivilegeObject};
+use catalog::{BackupJob, JobStatus, Privilege, PrivilegeObject};
 
 use super::Volatile;
 use crate::Fe;
@@ -147,19 +147,5 @@ pub async fn cancel_backup(fe: &Fe, database: &str) -> Result<Output, FeError> {
         .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
         .await;
     let state = ctl.job.lock().state;
-    if stopped && state == BackupState::Finished {
-        // It finished before the cancel reached it.
-        return Err(FeError::common(format!(
-            "Failed to cancel job: Job with label {} can not be cancelled. state: {}",
-            job.label,
-            state.name()
-        )));
-    }
-    if !stopped || state != BackupState::Cancelled {
-        return Err(FeError::common(format!(
-            "Failed to cancel job: Job with label {} did not stop in time",
-            job.label
-        )));
-    }
-    Ok(Output::ok())
+    super::cancel_answer(&job.label, stopped, state.name())
 }

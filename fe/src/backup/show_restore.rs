@@ -1,6 +1,6 @@
 //! SHOW RESTORE and CANCEL RESTORE (spec §4.6, §4.8, §5.2).
 
-use catalog::{JobStatus, RestoreJob, RestoreState};
+use catalog::{JobStatus, RestoreJob};
 
 use super::Volatile;
 use super::show::{db_id, db_ids, task_columns, time};
@@ -104,19 +104,5 @@ pub async fn cancel_restore(fe: &Fe, database: &str) -> Result<Output, FeError> 
         .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
         .await;
     let state = ctl.job.lock().state;
-    if stopped && state == RestoreState::Finished {
-        // It finished before the cancel reached it.
-        return Err(FeError::common(format!(
-            "Failed to cancel job: Job with label {} can not be cancelled. state: {}",
-            job.label,
-            state.name()
-        )));
-    }
-    if !stopped || state != RestoreState::Cancelled {
-        return Err(FeError::common(format!(
-            "Failed to cancel job: Job with label {} did not stop in time",
-            job.label
-        )));
-    }
-    Ok(Output::ok())
+    super::cancel_answer(&job.label, stopped, state.name())
 }
