@@ -8,6 +8,7 @@
 mod backend;
 mod database;
 mod job;
+mod job_status;
 mod label;
 mod partition;
 mod privilege;
@@ -20,7 +21,8 @@ mod variable;
 
 pub use backend::Backend;
 pub use database::Database;
-pub use job::{BackupJob, BackupState, BackupTableRef, Job, JobStatus, TabletSnapshot};
+pub use job::{BackupJob, BackupState, BackupTableRef, Job, TabletSnapshot};
+pub use job_status::JobStatus;
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
 pub use privilege::{

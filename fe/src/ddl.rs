@@ -5,5 +5,6 @@
 //! `SHOW CREATE TABLE`. Handlers add ids, tablets and the catalog write.
 
 pub mod ranges;
+pub mod schema;
 pub mod show_create;
 pub mod table_def;

@@ -12,19 +12,15 @@ pub(crate) mod show;
 mod system;
 mod table;
 
-use catalog::{Database, Table};
-use parser::ast::{AccountStmt, Statement, TableName};
+use parser::ast::{AccountStmt, Statement};
 
 use crate::error::FeError;
 use crate::result::Output;
 use crate::session::{Session, Warning};
 use crate::{Fe, backup, privilege};
 
+pub(crate) use crate::session::{resolve_db, resolve_table};
 pub use database::use_database;
-pub(crate) use grant::grant_target;
-pub(crate) use insert::target as insert_target;
-pub use show::format_time;
-pub(crate) use table::{schema_hash, schema_json};
 
 /// Runs every statement of `sql` in order and returns one outcome per statement
 /// run; execution stops at the first error (as MySQL does for multi-statements).
@@ -210,33 +206,4 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::Insert(text) => insert::insert(fe, session, &grants, &text).await,
         S::Delete(text) => insert::delete(fe, session, &grants, &text).await,
     }
-}
-
-/// The database a statement means: the one it names, else the session's.
-pub(crate) fn resolve_db(fe: &Fe, session: &Session, named: Option<&str>) -> Result<Database, FeError> {
-    let name = match named {
-        Some(n) => n,
-        None => session.database.as_deref().ok_or_else(FeError::no_db)?,
-    };
-    fe.catalog
-        .read()
-        .database(name)
-        .cloned()
-        .ok_or_else(|| FeError::unknown_db(name))
-}
-
-/// A table by (possibly qualified) name.
-pub(crate) fn resolve_table(
-    fe: &Fe,
-    session: &Session,
-    name: &TableName,
-) -> Result<(Database, Table), FeError> {
-    let db = resolve_db(fe, session, name.database.as_deref())?;
-    let table = fe
-        .catalog
-        .read()
-        .table(db.id, &name.table)
-        .cloned()
-        .ok_or_else(|| FeError::unknown_table(&format!("{}.{}", db.name, name.table)))?;
-    Ok((db, table))
 }

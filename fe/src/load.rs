@@ -17,4 +17,5 @@ pub mod convert;
 pub mod hash;
 pub mod parse;
 pub mod route;
+pub mod statement;
 pub mod txn;

@@ -14,6 +14,7 @@
 
 mod builtin;
 mod needs;
+mod target;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,7 @@ use parser::ast::Statement;
 
 pub use builtin::{BUILTIN_ROLES, ensure_builtin_roles, grants_of as builtin_grants};
 pub use needs::needs;
+pub use target::grant_target;
 
 use crate::auth::ROOT;
 use crate::error::{ErrorCode, FeError};

@@ -166,3 +166,17 @@ impl Output {
         }
     }
 }
+
+/// `yyyy-MM-dd HH:mm:ss` in the FE's local time zone; `NULL` for unset times.
+pub fn format_time(ms: i64) -> String {
+    if ms <= 0 {
+        return "NULL".into();
+    }
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "NULL".into())
+}

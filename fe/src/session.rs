@@ -6,6 +6,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use parking_lot::Mutex;
 
+use catalog::{Database, Table};
+use parser::ast::TableName;
+
+use crate::Fe;
+use crate::error::FeError;
 use crate::variables;
 
 /// One `SHOW WARNINGS` row.
@@ -140,4 +145,29 @@ impl Connections {
             None => false,
         }
     }
+}
+
+/// The database a statement means: the one it names, else the session's.
+pub fn resolve_db(fe: &Fe, session: &Session, named: Option<&str>) -> Result<Database, FeError> {
+    let name = match named {
+        Some(n) => n,
+        None => session.database.as_deref().ok_or_else(FeError::no_db)?,
+    };
+    fe.catalog
+        .read()
+        .database(name)
+        .cloned()
+        .ok_or_else(|| FeError::unknown_db(name))
+}
+
+/// A table by (possibly qualified) name.
+pub fn resolve_table(fe: &Fe, session: &Session, name: &TableName) -> Result<(Database, Table), FeError> {
+    let db = resolve_db(fe, session, name.database.as_deref())?;
+    let table = fe
+        .catalog
+        .read()
+        .table(db.id, &name.table)
+        .cloned()
+        .ok_or_else(|| FeError::unknown_table(&format!("{}.{}", db.name, name.table)))?;
+    Ok((db, table))
 }

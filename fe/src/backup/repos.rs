@@ -108,7 +108,7 @@ pub async fn create_repository(
     let repo = Repository::open(name, &location, &props)
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let now = crate::handler::format_time(crate::cluster::now_ms());
+    let now = crate::result::format_time(crate::cluster::now_ms());
     let create_time = repo.init(&now).await.map_err(|e| failed(e.to_string()))?;
     fe.catalog.update(|txn| {
         if txn.state().repository(name).is_some() {

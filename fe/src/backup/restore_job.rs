@@ -196,7 +196,7 @@ async fn create_replicas(b: &Backups, job: &RestoreJob) -> Step {
     let backends = backends_by_id(b);
     let schemas: HashMap<u64, String> = tables
         .iter()
-        .map(|t| (t.id, crate::handler::schema_json(t)))
+        .map(|t| (t.id, crate::ddl::schema::schema_json(t)))
         .collect();
     let by_id: HashMap<u64, &Table> = tables.iter().map(|t| (t.id, t)).collect();
     let mut requests = Vec::new();

@@ -369,7 +369,7 @@ pub(super) fn plan(
                     versions.push(version_of(p.id, &from, p_info));
                     table.partitions.push(p);
                 }
-                table.schema_hash = crate::handler::schema_hash(table.id, &table);
+                table.schema_hash = crate::ddl::schema::schema_hash(table.id, &table);
                 (table, true, Vec::new())
             }
         };

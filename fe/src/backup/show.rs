@@ -12,7 +12,7 @@ use crate::result::{Output, ResultSet, Value};
 const NULL_STRING: &str = "\\N";
 
 pub(super) fn time(ms: Option<i64>) -> Value {
-    ms.map_or_else(|| NULL_STRING.into(), |t| crate::handler::format_time(t).into())
+    ms.map_or_else(|| NULL_STRING.into(), |t| crate::result::format_time(t).into())
 }
 
 fn row(job: &BackupJob, v: &Volatile) -> Vec<Value> {

@@ -148,7 +148,7 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
         }
         None => {}
     }
-    let db = crate::handler::resolve_db(fe, session, stmt.database.as_deref())?;
+    let db = crate::session::resolve_db(fe, session, stmt.database.as_deref())?;
     if stmt.label.is_empty() {
         return Err(FeError::analysis_code(
             ErrorCode::WrongLabelName,

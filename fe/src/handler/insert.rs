@@ -2,47 +2,16 @@
 
 use catalog::{KeysKind, Table};
 use sqlparser::ast::{self, Statement};
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 
 use super::resolve_db;
 use crate::Fe;
 use crate::error::FeError;
+use crate::load::statement::{parse, take_label};
 use crate::load::{convert, txn};
 use crate::privilege::Grants;
 use crate::query::engine;
 use crate::result::Output;
 use crate::session::Session;
-
-/// Removes StarRocks' `WITH LABEL <label>` (sqlparser does not know it).
-fn take_label(sql: &str) -> (String, Option<String>) {
-    let lower = sql.to_ascii_lowercase();
-    let mut search = 0;
-    while let Some(pos) = lower[search..].find("with") {
-        let start = search + pos;
-        let after = lower[start + 4..].trim_start();
-        if after.starts_with("label") && after[5..].starts_with(char::is_whitespace) {
-            let label_start = sql.len() - after.len() + 5;
-            let rest = sql[label_start..].trim_start();
-            let end = rest
-                .find(|c: char| c.is_whitespace() || c == '(')
-                .unwrap_or(rest.len());
-            let label = rest[..end].trim_matches('`').to_string();
-            let tail = &rest[end..];
-            return (format!("{} {}", &sql[..start], tail), Some(label));
-        }
-        search = start + 4;
-    }
-    (sql.to_string(), None)
-}
-
-fn parse(sql: &str) -> Result<Statement, FeError> {
-    let mut statements = Parser::parse_sql(&MySqlDialect {}, sql)
-        .map_err(|e| FeError::Syntax(format!("Getting syntax error. Detail message: {e}.")))?;
-    statements
-        .pop()
-        .ok_or_else(|| FeError::Syntax("Getting syntax error. Detail message: empty statement.".into()))
-}
 
 fn resolve(
     fe: &Fe,
@@ -67,35 +36,6 @@ fn resolve(
         .cloned()
         .ok_or_else(|| FeError::unknown_table(&format!("{}.{}", db.name, table_name)))?;
     Ok((db, table))
-}
-
-/// The table an `INSERT INTO` or `DELETE FROM` writes, when the text parses.
-pub(crate) fn target(sql: &str) -> Option<parser::ast::TableName> {
-    let (sql, _) = take_label(sql);
-    let name = match parse(&sql).ok()? {
-        Statement::Insert(ins) => match ins.table {
-            ast::TableObject::TableName(name) => name,
-            _ => return None,
-        },
-        Statement::Delete(del) => {
-            let (ast::FromTable::WithFromKeyword(t) | ast::FromTable::WithoutKeyword(t)) = del.from;
-            match &t.first()?.relation {
-                ast::TableFactor::Table { name, .. } => name.clone(),
-                _ => return None,
-            }
-        }
-        _ => return None,
-    };
-    let mut parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| p.to_string().trim_matches('`').to_string())
-        .collect();
-    let table = parts.pop()?;
-    Some(parser::ast::TableName {
-        database: parts.pop(),
-        table,
-    })
 }
 
 fn strict_mode_error(filtered: u64, reason: Option<&str>) -> FeError {

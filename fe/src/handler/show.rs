@@ -9,22 +9,8 @@ use crate::Fe;
 use crate::ddl::show_create;
 use crate::error::FeError;
 use crate::privilege::Grants;
-use crate::result::{Column, Output, ResultSet, Value};
+use crate::result::{Column, Output, ResultSet, Value, format_time};
 use crate::session::Session;
-
-/// `yyyy-MM-dd HH:mm:ss` in the FE's local time zone; `NULL` for unset times.
-pub fn format_time(ms: i64) -> String {
-    if ms <= 0 {
-        return "NULL".into();
-    }
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|| "NULL".into())
-}
 
 /// StarRocks' compact byte size (`0B`, `4KB`, `1.2MB`).
 pub fn format_size(bytes: u64) -> String {

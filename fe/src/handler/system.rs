@@ -3,10 +3,11 @@
 use catalog::{Backend, Change};
 use parser::ast::AlterSystemOp;
 
-use super::show::{format_capacity as capacity, format_time};
+use super::show::format_capacity as capacity;
 use crate::Fe;
 use crate::cluster::now_ms;
 use crate::error::FeError;
+use crate::result::format_time;
 use crate::result::{Output, ResultSet, Value};
 
 /// Splits `host:port`.

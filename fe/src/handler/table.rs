@@ -9,6 +9,7 @@ use rpc::pb;
 use super::{resolve_db, resolve_table};
 use crate::Fe;
 use crate::cluster::{now_ms, place_replicas};
+use crate::ddl::schema::{schema_hash, schema_json};
 use crate::ddl::table_def::{self, PartitionPlan};
 use crate::error::{ErrorCode, FeError};
 use crate::result::Output;
@@ -27,27 +28,6 @@ fn check_table_name(name: &str) -> Result<(), FeError> {
 
 fn table_exists(name: &str) -> FeError {
     FeError::analysis_code(ErrorCode::TableExists, format!("Table '{name}' already exists"))
-}
-
-/// The schema a BE keeps in its tablet meta.
-pub(crate) fn schema_json(table: &Table) -> String {
-    serde_json::json!({
-        "keys_kind": table.keys_kind,
-        "columns": table.columns,
-        "distribution": table.distribution,
-    })
-    .to_string()
-}
-
-/// A schema hash for a new table: stable for its lifetime, different between
-/// tables so stale replicas of a dropped table are never mistaken for new ones.
-pub(crate) fn schema_hash(table_id: u64, table: &Table) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for byte in schema_json(table).bytes().chain(table_id.to_le_bytes()) {
-        h ^= u32::from(byte);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h & 0x7fff_ffff
 }
 
 /// Creates partitions (ids, replica placement, tablets on the BEs). Nothing is

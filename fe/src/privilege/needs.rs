@@ -9,9 +9,10 @@ use parser::ast::{
     AccountStmt, BackupObject, BackupStmt, Grantee, RestoreStmt, SetScope, Statement, TableName, UserIdent,
 };
 
+use super::grant_target;
 use super::{Need, expand_roles};
 use crate::error::FeError;
-use crate::handler::{grant_target, insert_target};
+use crate::load::statement::target as insert_target;
 use crate::session::Session;
 
 /// The needs of `stmt` for `session`, in the order they are checked;

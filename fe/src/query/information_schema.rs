@@ -193,7 +193,7 @@ fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(Sch
                 for t in grants.visible_tables(&state, db) {
                     let (rows, size, updated) = (t.row_count(), t.data_size(), t.last_load_ms());
                     let avg = size.checked_div(rows).unwrap_or(0);
-                    let created = crate::handler::format_time(t.created_ms);
+                    let created = crate::result::format_time(t.created_ms);
                     b.row(vec![
                         s("def"),
                         s(&db.name),
@@ -210,7 +210,7 @@ fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(Sch
                         V::N,
                         V::N,
                         s(created),
-                        s(crate::handler::format_time(updated)),
+                        s(crate::result::format_time(updated)),
                         V::N,
                         s("utf8_general_ci"),
                         V::N,
