@@ -17,6 +17,7 @@
 //! from its last persisted state.
 
 mod backup_job;
+mod driver;
 mod repos;
 mod restore_job;
 mod restore_plan;
@@ -203,7 +204,7 @@ impl Backups {
     fn spawn(self: &Arc<Self>, job: BackupJob) {
         let ctl = JobCtl::new(job.clone());
         self.start(job.db_id, ctl, Running::Backup, |b, ctl| async move {
-            backup_job::run(&b, &ctl, job).await;
+            driver::drive(&b, &ctl, job).await;
         });
     }
 
@@ -211,7 +212,7 @@ impl Backups {
     fn spawn_restore(self: &Arc<Self>, job: RestoreJob) {
         let ctl = JobCtl::new(job.clone());
         self.start(job.db_id, ctl, Running::Restore, |b, ctl| async move {
-            restore_job::run(&b, &ctl, job).await;
+            driver::drive(&b, &ctl, job).await;
         });
     }
 

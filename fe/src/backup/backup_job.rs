@@ -5,16 +5,18 @@
 //! re-sends its tasks (BEs re-make snapshots and skip files already uploaded).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::future::Future;
 use std::time::Duration;
 
 use catalog::{BackupJob, BackupState, JobStatus, Table, TabletSnapshot};
+use conf::FeConfig;
 use futures::StreamExt;
 use repository::info::{self, IndexInfo, JobInfo, PartitionInfo, PhysicalPartitionInfo, TableInfo};
 use repository::meta::SnapshotMeta;
 use repository::{TabletPath, layout};
 use rpc::pb;
 
+use super::driver::{self, JobKind};
 use super::tasks::{
     Step, TASK_CONCURRENCY, client, common, repository, rpc_error, start_progress, tasks_of, with_retries,
 };
@@ -27,24 +29,30 @@ const INFO_RETRY: Duration = Duration::from_secs(3);
 /// Tablets per MakeSnapshots request.
 const SNAPSHOT_BATCH: usize = 1024;
 
-/// Drives `job` until FINISHED or CANCELLED.
-pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<JobCtl<BackupJob>>, mut job: BackupJob) {
-    let mut cancel_rx = ctl.cancel.subscribe();
-    while !job.state.is_done() {
-        let deadline = job.create_time_ms + (job.timeout_s * b.config.debug_timeout_millis_per_second) as i64;
-        let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
-        let outcome = tokio::select! {
-            r = step(b, ctl, &mut job) => r,
-            cancelled = cancel_rx.wait_for(Option::is_some) => {
-                Err(cancelled.ok().and_then(|c| c.clone()).unwrap_or_else(|| common("user cancelled")))
-            }
-            () = tokio::time::sleep(left) => Err(JobStatus::err("TIMEOUT", "")),
-        };
-        if let Err(status) = outcome {
-            cancel(b, ctl, &mut job, status);
-            release_label(b, &job).await;
-        }
-        *ctl.job.lock() = job.clone();
+impl JobKind for BackupJob {
+    fn is_done(&self) -> bool {
+        self.state.is_done()
+    }
+
+    fn deadline_ms(&self, config: &FeConfig) -> i64 {
+        driver::deadline(self.create_time_ms, self.timeout_s, config)
+    }
+
+    fn timeout_status(&self) -> JobStatus {
+        JobStatus::err("TIMEOUT", "")
+    }
+
+    fn step<'a>(
+        &'a mut self,
+        b: &'a Backups,
+        ctl: &'a JobCtl<Self>,
+    ) -> impl Future<Output = Step> + Send + 'a {
+        step(b, ctl, self)
+    }
+
+    async fn cancel(&mut self, b: &Backups, ctl: &JobCtl<Self>, status: JobStatus) {
+        cancel(b, ctl, self, status);
+        release_label(b, self).await;
     }
 }
 

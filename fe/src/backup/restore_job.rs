@@ -11,13 +11,15 @@
 //! point where every replica exists.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::future::Future;
 use std::time::Duration;
 
 use catalog::{Change, Job, JobStatus, RestoreJob, RestoreState, Table, TableState};
+use conf::FeConfig;
 use futures::StreamExt;
 use rpc::pb;
 
+use super::driver::{self, JobKind};
 use super::restore_plan::{self, Source};
 use super::tasks::{
     Step, TASK_CONCURRENCY, TaskError, client, common, repository, rpc_error, start_progress, tasks_of,
@@ -29,29 +31,40 @@ use crate::cluster::now_ms;
 
 type Ctl = JobCtl<RestoreJob>;
 
-/// Drives `job` until FINISHED or CANCELLED.
-pub(super) async fn run(b: &Arc<Backups>, ctl: &Arc<Ctl>, mut job: RestoreJob) {
-    let mut cancel_rx = ctl.cancel.subscribe();
-    while !job.state.is_done() {
-        let deadline = job.create_time_ms + (job.timeout_s * b.config.debug_timeout_millis_per_second) as i64;
-        let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
-        let outcome = tokio::select! {
-            r = step(b, ctl, &mut job) => r,
-            cancelled = cancel_rx.wait_for(Option::is_some) => {
-                Err(cancelled.ok().and_then(|c| c.clone()).unwrap_or_else(|| common("user cancelled")))
-            }
-            () = tokio::time::sleep(left) => Err(JobStatus::err(
-                "TIMEOUT",
-                format!("restore job with label: {}  timeout.", job.label),
-            )),
-        };
-        if let Err(mut status) = outcome {
-            if status.msg == "user cancelled" {
-                status.msg = format!("user cancelled, current state: {}", job.state.name());
-            }
-            cancel(b, ctl, &mut job, status).await;
+impl JobKind for RestoreJob {
+    fn is_done(&self) -> bool {
+        self.state.is_done()
+    }
+
+    fn deadline_ms(&self, config: &FeConfig) -> i64 {
+        driver::deadline(self.create_time_ms, self.timeout_s, config)
+    }
+
+    fn timeout_status(&self) -> JobStatus {
+        JobStatus::err(
+            "TIMEOUT",
+            format!("restore job with label: {}  timeout.", self.label),
+        )
+    }
+
+    fn cancelled_status(&self, mut status: JobStatus) -> JobStatus {
+        if status.msg == "user cancelled" {
+            status.msg = format!("user cancelled, current state: {}", self.state.name());
         }
-        *ctl.job.lock() = job.clone();
+        status
+    }
+
+    fn step<'a>(&'a mut self, b: &'a Backups, ctl: &'a Ctl) -> impl Future<Output = Step> + Send + 'a {
+        step(b, ctl, self)
+    }
+
+    fn cancel<'a>(
+        &'a mut self,
+        b: &'a Backups,
+        ctl: &'a Ctl,
+        status: JobStatus,
+    ) -> impl Future<Output = ()> + Send + 'a {
+        cancel(b, ctl, self, status)
     }
 }
 
