@@ -467,3 +467,31 @@ async fn replicas_a_backend_kept_while_it_was_down_go_to_its_trash() {
         vec![vec!["3"]]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_restore_takes_effect_while_a_backend_hangs() {
+    let (mut cluster, mut conn, _) = loaded_cluster(2, None, 1).await;
+    let ts = backup_db1(&mut conn, "s1").await;
+    drop(conn);
+    cluster.set_fe_conf("debug_restore_step_delay_ms = 1500\n");
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    conn.query_drop(format!(
+        "RESTORE SNAPSHOT hang.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '2')"
+    ))
+    .await
+    .unwrap();
+    // Once the replicas exist, one BE stops answering (SIGSTOP: its sockets stay open).
+    crate::restore::wait_restore(&mut conn, "hang", "SNAPSHOTING", Duration::from_secs(30)).await;
+    cluster.bes[1].as_ref().unwrap().signal(libc::SIGSTOP);
+    let started = std::time::Instant::now();
+    let cancelled = conn.query_drop("CANCEL RESTORE FROM hang").await;
+    let took = started.elapsed();
+    cluster.bes[1].as_ref().unwrap().signal(libc::SIGCONT);
+    cancelled.unwrap();
+    assert!(took < Duration::from_secs(10), "CANCEL took {took:?}");
+    let row = crate::restore::show_restore(&mut conn, "hang").await;
+    assert_eq!(row["State"], "CANCELLED", "{row:?}");
+    assert!(query_strings(&mut conn, "SHOW TABLES FROM hang").await.is_empty());
+}

@@ -133,7 +133,7 @@ fn case_splitting() {
 /// runs away, whatever it is fed. `STARLING_FUZZ_SECONDS` runs it longer (the
 /// release check: an hour); CI runs it for a few seconds.
 #[test]
-fn mutated_corpus_never_panics() {
+fn fuzzed_corpus_never_panics() {
     let (budget, seed) = parser::fuzz::budget(20, 0x5eed_5eed_5eed_5eed);
     let mut corpus = Vec::new();
     for entry in std::fs::read_dir(golden_dir()).unwrap() {

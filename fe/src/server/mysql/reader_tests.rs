@@ -223,7 +223,7 @@ fn change_user_payloads_decode() {
 }
 
 #[tokio::test]
-async fn random_byte_streams_never_panic() {
+async fn fuzzed_byte_streams_never_panic() {
     let mut rng = parser::fuzz::Rng::new(99);
     for round in 0..2000 {
         let mut wire = Vec::new();
