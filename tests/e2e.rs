@@ -5,6 +5,7 @@
 
 mod backup;
 mod harness;
+mod jobs;
 mod privileges;
 mod protocol;
 mod query;

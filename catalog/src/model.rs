@@ -22,7 +22,7 @@ mod variable;
 pub use backend::Backend;
 pub use database::Database;
 pub use job::{BackupJob, BackupState, BackupTableRef, Job, TabletSnapshot};
-pub use job_status::JobStatus;
+pub use job_status::{JobPause, JobStatus};
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
 pub use privilege::{

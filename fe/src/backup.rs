@@ -25,6 +25,7 @@ mod restore_submit;
 mod show;
 mod show_restore;
 mod snapshots;
+mod steer;
 mod submit;
 mod tasks;
 
@@ -45,6 +46,7 @@ pub use restore_submit::restore;
 pub use show::{cancel_backup, show_backup};
 pub use show_restore::{cancel_restore, show_restore};
 pub use snapshots::{drop_snapshot, show_snapshot};
+pub use steer::steer;
 pub use submit::backup;
 
 /// Progress that is not persisted: rebuilt by re-running a step after restart.
@@ -65,17 +67,21 @@ pub struct JobCtl<J> {
     /// Progress for SHOW.
     pub volatile: Mutex<Volatile>,
     cancel: watch::Sender<Option<JobStatus>>,
+    /// True while the job should be paused (PAUSE sets it, RESUME clears it).
+    pause: watch::Sender<bool>,
     done: watch::Sender<bool>,
 }
 
 impl<J> JobCtl<J> {
-    fn new(job: J) -> Arc<Self> {
+    fn new(job: J, paused: bool) -> Arc<Self> {
         let (cancel, _) = watch::channel(None);
+        let (pause, _) = watch::channel(paused);
         let (done, _) = watch::channel(false);
         Arc::new(Self {
             job: Mutex::new(job),
             volatile: Mutex::new(Volatile::default()),
             cancel,
+            pause,
             done,
         })
     }
@@ -202,7 +208,7 @@ impl Backups {
 
     /// Starts the driver of a backup job.
     fn spawn(self: &Arc<Self>, job: BackupJob) {
-        let ctl = JobCtl::new(job.clone());
+        let ctl = JobCtl::new(job.clone(), job.pause.is_paused());
         self.start(job.db_id, ctl, Running::Backup, |b, ctl| async move {
             driver::drive(&b, &ctl, job).await;
         });
@@ -210,7 +216,7 @@ impl Backups {
 
     /// Starts the driver of a restore job.
     fn spawn_restore(self: &Arc<Self>, job: RestoreJob) {
-        let ctl = JobCtl::new(job.clone());
+        let ctl = JobCtl::new(job.clone(), job.pause.is_paused());
         self.start(job.db_id, ctl, Running::Restore, |b, ctl| async move {
             driver::drive(&b, &ctl, job).await;
         });

@@ -192,6 +192,11 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             Some(db) => backup::cancel_restore(fe, &db).await,
             None => Err(FeError::common("No restore is currently running")),
         },
+        S::SteerJob {
+            resume,
+            restore,
+            database,
+        } => backup::steer(fe, &database, restore, resume).await,
         S::ShowSnapshot { repository, filter } => {
             backup::show_snapshot(fe, &repository, filter.as_deref()).await
         }

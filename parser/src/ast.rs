@@ -282,6 +282,15 @@ pub enum Statement {
         /// `FOR EXTERNAL CATALOG` was given.
         external_catalog: bool,
     },
+    /// `{PAUSE|RESUME} {BACKUP|RESTORE} {FROM|IN} db` (Starling's job control).
+    SteerJob {
+        /// `RESUME` (else `PAUSE`).
+        resume: bool,
+        /// `RESTORE` (else `BACKUP`).
+        restore: bool,
+        /// The database whose job it is.
+        database: String,
+    },
     /// `SHOW SNAPSHOT ON repo [WHERE expr]` (`ORDER BY`/`LIMIT` are dropped).
     ShowSnapshot {
         /// Repository name.
@@ -395,6 +404,7 @@ impl Statement {
             Self::ShowRestore { .. } => "ShowRestore",
             Self::CancelBackup { .. } => "CancelBackup",
             Self::CancelRestore { .. } => "CancelRestore",
+            Self::SteerJob { .. } => "SteerJob",
             Self::ShowSnapshot { .. } => "ShowSnapshot",
             Self::DropSnapshot { .. } => "DropSnapshot",
         }
@@ -452,6 +462,7 @@ pub const STATEMENT_KINDS: &[&str] = &[
     "ShowRestore",
     "CancelBackup",
     "CancelRestore",
+    "SteerJob",
     "ShowSnapshot",
     "DropSnapshot",
     "CreateUser",
@@ -660,6 +671,17 @@ impl fmt::Display for Statement {
                 database,
                 external_catalog,
             } => write!(f, "CANCEL RESTORE{}", CancelTarget(database, *external_catalog)),
+            Statement::SteerJob {
+                resume,
+                restore,
+                database,
+            } => write!(
+                f,
+                "{} {} FROM {}",
+                if *resume { "RESUME" } else { "PAUSE" },
+                if *restore { "RESTORE" } else { "BACKUP" },
+                Ident(database)
+            ),
             Statement::ShowSnapshot { repository, filter } => {
                 write!(f, "SHOW SNAPSHOT ON {}", Ident(repository))?;
                 if let Some(e) = filter {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::job_status::JobStatus;
+use super::job_status::{JobPause, JobStatus};
 use super::restore_job::RestoreJob;
 
 /// The last job of one database.
@@ -159,4 +159,7 @@ pub struct BackupJob {
     /// One snapshot per tablet, planned in PENDING.
     #[serde(default)]
     pub snapshots: Vec<TabletSnapshot>,
+    /// Pauses (absent in older records: never paused).
+    #[serde(default)]
+    pub pause: JobPause,
 }

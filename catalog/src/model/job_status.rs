@@ -42,3 +42,28 @@ impl JobStatus {
         }
     }
 }
+
+/// A job's pauses (Starling's `PAUSE BACKUP/RESTORE`): whether it is paused
+/// now, and for how long it was paused before. Paused time does not count
+/// against the job's timeout. Absent in older records: never paused.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobPause {
+    /// When the current pause began, epoch ms; `None` while running.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+    /// Milliseconds of earlier pauses.
+    #[serde(default)]
+    pub total_ms: i64,
+}
+
+impl JobPause {
+    /// True while paused.
+    pub fn is_paused(&self) -> bool {
+        self.since_ms.is_some()
+    }
+
+    /// Milliseconds spent paused up to `now_ms`.
+    pub fn paused_ms(&self, now_ms: i64) -> i64 {
+        self.total_ms + self.since_ms.map_or(0, |since| (now_ms - since).max(0))
+    }
+}

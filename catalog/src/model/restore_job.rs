@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::job_status::JobStatus;
+use super::job_status::{JobPause, JobStatus};
 
 /// States of a RESTORE job, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,4 +182,7 @@ pub struct RestoreJob {
     /// Set by PENDING.
     #[serde(default)]
     pub plan: Option<RestorePlan>,
+    /// Pauses (absent in older records: never paused).
+    #[serde(default)]
+    pub pause: JobPause,
 }

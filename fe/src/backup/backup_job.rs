@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
-use catalog::{BackupJob, BackupState, JobStatus, Table, TabletSnapshot};
+use catalog::{BackupJob, BackupState, JobPause, JobStatus, Table, TabletSnapshot};
 use conf::FeConfig;
 use futures::StreamExt;
 use repository::info::{self, IndexInfo, JobInfo, PartitionInfo, PhysicalPartitionInfo, TableInfo};
@@ -40,6 +40,26 @@ impl JobKind for BackupJob {
 
     fn timeout_status(&self) -> JobStatus {
         JobStatus::err("TIMEOUT", "")
+    }
+
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    fn pause(&self) -> &JobPause {
+        &self.pause
+    }
+
+    fn pause_mut(&mut self) -> &mut JobPause {
+        &mut self.pause
+    }
+
+    fn persist(&self, b: &Backups) -> Step {
+        b.persist(self).map_err(|e| common(e.to_string()))
     }
 
     fn step<'a>(

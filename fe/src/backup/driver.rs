@@ -1,23 +1,28 @@
 //! The one loop that drives every long job. A kind (BACKUP, RESTORE)
 //! declares its step for the current state, its timeout and its cleanup; the
 //! loop runs steps until the job is done, racing each against the job's
-//! cancel signal and its deadline, and hands any failure to the kind's
-//! cancel. Task retries are the kinds' business, through one policy in
+//! cancel and pause signals and its deadline, and hands any failure to the
+//! kind's cancel. Task retries are the kinds' business, through one policy in
 //! [`super::tasks::with_retries`].
 //!
 //! ```text
 //!  loop until FINISHED / CANCELLED:
-//!      select { kind.step()  |  CANCEL  |  deadline }
-//!          Ok  ──▶ next state (the step persisted what its state requires)
-//!          Err ──▶ kind.cancel(status): cleanup + CANCELLED persisted
+//!      paused:  wait for RESUME (persisted) or CANCEL
+//!      select { kind.step()  |  CANCEL  |  PAUSE  |  deadline }
+//!          Ok    ──▶ next state (the step persisted what its state requires)
+//!          PAUSE ──▶ the step is dropped and runs again on RESUME (steps are
+//!                    idempotent; finished tablets are skipped); PAUSED persisted
+//!          Err   ──▶ kind.cancel(status): cleanup + CANCELLED persisted
 //!      publish the job to SHOW
 //! ```
+//!
+//! Time spent paused does not count against the job's timeout.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::JobStatus;
+use catalog::{JobPause, JobStatus};
 use conf::FeConfig;
 
 use super::tasks::{Step, common};
@@ -30,6 +35,18 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     /// FINISHED or CANCELLED.
     fn is_done(&self) -> bool;
 
+    /// The job's label.
+    fn label(&self) -> &str;
+
+    /// The name of the state it is in, as SHOW prints it.
+    fn state_name(&self) -> &'static str;
+
+    /// Whether the current state may be paused (a RESTORE that began to
+    /// commit finishes instead: no table is ever left half-committed).
+    fn can_pause(&self) -> bool {
+        true
+    }
+
     /// When the job runs out of time, epoch ms.
     fn deadline_ms(&self, config: &FeConfig) -> i64;
 
@@ -41,6 +58,15 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     fn cancelled_status(&self, status: JobStatus) -> JobStatus {
         status
     }
+
+    /// The job's pauses.
+    fn pause(&self) -> &JobPause;
+
+    /// The job's pauses, to change.
+    fn pause_mut(&mut self) -> &mut JobPause;
+
+    /// Writes the job record.
+    fn persist(&self, b: &Backups) -> Step;
 
     /// Runs the step of the current state and moves to the next. Steps are
     /// idempotent: after an FE restart the step of the last persisted state
@@ -60,22 +86,62 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = ()> + Send + 'a;
 }
 
+/// What interrupted a step.
+enum Interrupt {
+    Failed(JobStatus),
+    Paused,
+}
+
 /// Drives `job` until it is FINISHED or CANCELLED.
 pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mut job: J) {
     let mut cancel_rx = ctl.cancel.subscribe();
+    let mut pause_rx = ctl.pause.subscribe();
+    let cancelled = |c: Result<tokio::sync::watch::Ref<'_, Option<JobStatus>>, _>| {
+        c.ok()
+            .and_then(|c| c.clone())
+            .unwrap_or_else(|| common("user cancelled"))
+    };
     while !job.is_done() {
-        let left = Duration::from_millis(u64::try_from(job.deadline_ms(&b.config) - now_ms()).unwrap_or(0));
-        let timeout = job.timeout_status();
-        let outcome = tokio::select! {
-            r = job.step(b, ctl) => r,
-            cancelled = cancel_rx.wait_for(Option::is_some) => {
-                Err(cancelled.ok().and_then(|c| c.clone()).unwrap_or_else(|| common("user cancelled")))
+        if job.pause().is_paused() {
+            let outcome = tokio::select! {
+                _ = pause_rx.wait_for(|paused| !*paused) => {
+                    let pause = job.pause_mut();
+                    pause.total_ms = pause.paused_ms(now_ms());
+                    pause.since_ms = None;
+                    job.persist(b).err()
+                }
+                c = cancel_rx.wait_for(Option::is_some) => Some(cancelled(c)),
+            };
+            if let Some(status) = outcome {
+                let status = job.cancelled_status(status);
+                job.cancel(b, ctl, status).await;
             }
-            () = tokio::time::sleep(left) => Err(timeout),
+            *ctl.job.lock() = job.clone();
+            continue;
+        }
+        let deadline = job.deadline_ms(&b.config) + job.pause().paused_ms(now_ms());
+        let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
+        let timeout = job.timeout_status();
+        let pausable = job.can_pause();
+        let outcome = tokio::select! {
+            r = job.step(b, ctl) => r.map_err(Interrupt::Failed),
+            c = cancel_rx.wait_for(Option::is_some) => Err(Interrupt::Failed(cancelled(c))),
+            _ = pause_rx.wait_for(|paused| *paused), if pausable => Err(Interrupt::Paused),
+            () = tokio::time::sleep(left) => Err(Interrupt::Failed(timeout)),
         };
-        if let Err(status) = outcome {
-            let status = job.cancelled_status(status);
-            job.cancel(b, ctl, status).await;
+        match outcome {
+            Ok(()) => {}
+            Err(Interrupt::Paused) => {
+                job.pause_mut().since_ms = Some(now_ms());
+                ctl.volatile.lock().unfinished.clear();
+                if let Err(status) = job.persist(b) {
+                    job.cancel(b, ctl, status).await;
+                }
+            }
+            Err(Interrupt::Failed(status)) => {
+                let status = job.cancelled_status(status);
+                job.cancel(b, ctl, status).await;
+            }
         }
         *ctl.job.lock() = job.clone();
     }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
-use catalog::{Change, Job, JobStatus, RestoreJob, RestoreState, Table, TableState};
+use catalog::{Change, Job, JobPause, JobStatus, RestoreJob, RestoreState, Table, TableState};
 use conf::FeConfig;
 use futures::StreamExt;
 use rpc::pb;
@@ -52,6 +52,30 @@ impl JobKind for RestoreJob {
             status.msg = format!("user cancelled, current state: {}", self.state.name());
         }
         status
+    }
+
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    fn can_pause(&self) -> bool {
+        !matches!(self.state, RestoreState::Commit | RestoreState::Committing)
+    }
+
+    fn pause(&self) -> &JobPause {
+        &self.pause
+    }
+
+    fn pause_mut(&mut self) -> &mut JobPause {
+        &mut self.pause
+    }
+
+    fn persist(&self, b: &Backups) -> Step {
+        b.persist_restore(self).map_err(|e| common(e.to_string()))
     }
 
     fn step<'a>(&'a mut self, b: &'a Backups, ctl: &'a Ctl) -> impl Future<Output = Step> + Send + 'a {

@@ -281,6 +281,7 @@ pub async fn restore(fe: &Fe, grants: &Grants, stmt: &RestoreStmt) -> Result<Out
         status: JobStatus::ok(),
         task_errors: BTreeMap::new(),
         plan: None,
+        pause: Default::default(),
     };
     fe.backups.persist_restore(&job)?;
     fe.backups.spawn_restore(job);

@@ -33,7 +33,11 @@ fn row(job: &BackupJob, v: &Volatile) -> Vec<Value> {
         job.job_id.to_string().into(),
         job.label.clone().into(),
         job.db_name.clone().into(),
-        job.state.name().into(),
+        if job.pause.is_paused() {
+            "PAUSED".into()
+        } else {
+            job.state.name().into()
+        },
         objects.join(", ").into(),
         time(Some(job.create_time_ms)),
         time(job.snapshot_finished_ms),

@@ -37,7 +37,11 @@ fn row(job: &RestoreJob, v: &Volatile) -> Vec<Value> {
         job.label.clone().into(),
         job.backup_timestamp.clone().into(),
         job.db_name.clone().into(),
-        job.state.name().into(),
+        if job.pause.is_paused() {
+            "PAUSED".into()
+        } else {
+            job.state.name().into()
+        },
         job.allow_load.to_string().into(),
         job.replication_num.to_string().into(),
         restore_objs(job).into(),

@@ -211,6 +211,7 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
         task_errors: BTreeMap::new(),
         tables: vec![],
         snapshots: vec![],
+        pause: Default::default(),
     };
     if let Err(e) = fe.backups.persist(&job) {
         let _ = storage.release_label(&stmt.label).await;

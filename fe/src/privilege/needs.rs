@@ -108,7 +108,8 @@ pub fn needs(
         | S::DropSnapshot { .. }
         | S::ShowBackup { .. }
         | S::ShowRestore { .. }
-        | S::CancelRestore { .. } => system(P::Repository),
+        | S::CancelRestore { .. }
+        | S::SteerJob { .. } => system(P::Repository),
         S::CancelBackup { database, .. } => {
             let mut needs = system(P::Repository);
             if let Some(db) = database.as_deref().and_then(|n| state.database(n))

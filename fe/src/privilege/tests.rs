@@ -68,6 +68,7 @@ const SAMPLES: &[(&str, bool)] = &[
     ("SHOW RESTORE", true),
     ("CANCEL BACKUP FROM sales", true),
     ("CANCEL RESTORE FROM sales", true),
+    ("PAUSE RESTORE FROM sales", true),
     ("SHOW SNAPSHOT ON r", true),
     ("DROP SNAPSHOT s1 ON r", true),
     ("CREATE USER u2", true),

@@ -38,6 +38,7 @@ pub(super) fn statement(i: &str) -> PResult<'_, Statement> {
         backup,
         restore,
         cancel,
+        steer,
     ))
     .parse(i)
 }
@@ -375,6 +376,21 @@ fn cancel(i: &str) -> PResult<'_, Statement> {
         }
     };
     checked(i, stmt, violation)
+}
+
+/// `{PAUSE|RESUME} {BACKUP|RESTORE} {FROM|IN} db`
+fn steer(i: &str) -> PResult<'_, Statement> {
+    let (i, resume) = alt((map(kw("PAUSE"), |_| false), map(kw("RESUME"), |_| true))).parse(i)?;
+    let (i, restore) = alt((map(kw("BACKUP"), |_| false), map(kw("RESTORE"), |_| true))).parse(i)?;
+    let (i, database) = preceded(from_or_in, ident).parse(i)?;
+    Ok((
+        i,
+        Statement::SteerJob {
+            resume,
+            restore,
+            database,
+        },
+    ))
 }
 
 /// `REPOSITORIES [tail]`

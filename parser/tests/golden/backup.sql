@@ -160,3 +160,13 @@ DROP SNAPSHOT s
 ----
 -- error
 RESTORE SNAPSHOT d.s TO r
+----
+PAUSE RESTORE FROM sr_hub
+----
+resume backup in `my db`
+----
+-- error
+PAUSE RESTORE
+----
+-- error
+RESUME JOBS FROM d

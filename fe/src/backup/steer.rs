@@ -1,0 +1,67 @@
+//! `PAUSE` and `RESUME` of a database's running BACKUP or RESTORE
+//! (Starling's; StarRocks has neither). The driver ([`super::driver`]) does
+//! the pausing; this module checks the request and waits until it holds.
+
+use std::time::{Duration, Instant};
+
+use super::JobCtl;
+use super::driver::JobKind;
+use crate::Fe;
+use crate::error::FeError;
+use crate::result::Output;
+
+/// How long PAUSE and RESUME wait for the driver to act.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// `{PAUSE|RESUME} {BACKUP|RESTORE} FROM db`.
+pub async fn steer(fe: &Fe, database: &str, restore: bool, resume: bool) -> Result<Output, FeError> {
+    let db_id = super::show::db_id(fe, database)?;
+    if restore {
+        let ctl = fe
+            .backups
+            .running_restore(db_id)
+            .ok_or_else(|| FeError::common("No restore is currently running"))?;
+        steer_job(&ctl, resume).await
+    } else {
+        let ctl = fe
+            .backups
+            .running_backup(db_id)
+            .ok_or_else(|| FeError::common("No backup job is currently running"))?;
+        steer_job(&ctl, resume).await
+    }
+}
+
+async fn steer_job<J: JobKind>(ctl: &JobCtl<J>, resume: bool) -> Result<Output, FeError> {
+    let job = ctl.job.lock().clone();
+    let verb = if resume { "resumed" } else { "paused" };
+    let refuse = |why: String| FeError::common(format!("Job with label {} {why}", job.label()));
+    if job.is_done() {
+        return Err(refuse(format!("can not be {verb}. state: {}", job.state_name())));
+    }
+    match (resume, job.pause().is_paused()) {
+        (true, false) => return Err(refuse("is not paused".into())),
+        (false, true) => return Err(refuse("is already paused".into())),
+        (false, false) if !job.can_pause() => {
+            return Err(refuse(format!(
+                "can not be paused in state {}: it finishes first",
+                job.state_name()
+            )));
+        }
+        _ => {}
+    }
+    let _ = ctl.pause.send(!resume);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = ctl.job.lock().clone();
+        if now.pause().is_paused() != resume {
+            return Ok(Output::ok());
+        }
+        if now.is_done() {
+            return Err(refuse(format!("can not be {verb}. state: {}", now.state_name())));
+        }
+        if Instant::now() > deadline {
+            return Err(refuse(format!("was not {verb} in time")));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,121 @@
+//! Job control beyond StarRocks (issue 18): PAUSE and RESUME of BACKUP and
+//! RESTORE, through the real binaries.
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+
+use crate::backup::{loaded_cluster, show_backup, wait_state};
+use crate::query_strings;
+use crate::restore::{backup_db1, checksum, expect_error, show_restore, wait_restore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_restore_stays_paused_across_a_restart_and_resumes_to_identical_data() {
+    let (mut cluster, mut conn, _) = loaded_cluster(1, None, 3).await;
+    let before = checksum(&mut conn, "db1.t").await;
+    let ts = backup_db1(&mut conn, "s1").await;
+    drop(conn);
+    // Each state lasts long enough to be paused in (a test-only knob).
+    cluster.set_fe_conf("debug_restore_step_delay_ms = 1000\n");
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    let restore = format!(
+        "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+    );
+    // Nothing to pause or resume yet.
+    conn.query_drop("CREATE DATABASE db2").await.unwrap();
+    expect_error(
+        &mut conn,
+        "PAUSE RESTORE FROM db2",
+        5064,
+        "No restore is currently running",
+    )
+    .await;
+    expect_error(
+        &mut conn,
+        "PAUSE RESTORE FROM nodb",
+        5501,
+        "Getting analyzing error. Detail message: Unknown database 'nodb'.",
+    )
+    .await;
+    conn.query_drop("DROP DATABASE db2").await.unwrap();
+
+    conn.query_drop(&restore).await.unwrap();
+    wait_restore(&mut conn, "db2", "DOWNLOAD", Duration::from_secs(30)).await;
+    conn.query_drop("PAUSE RESTORE FROM db2").await.unwrap();
+    let row = show_restore(&mut conn, "db2").await;
+    assert_eq!(row["State"], "PAUSED", "{row:?}");
+    expect_error(
+        &mut conn,
+        "PAUSE RESTORE FROM db2",
+        5064,
+        "Job with label s1 is already paused",
+    )
+    .await;
+    // It holds the database's job slot, and stays paused.
+    let err = conn.query_drop(&restore).await.expect_err("one job per database");
+    assert!(
+        err.to_string().contains("Can only run one backup or restore job"),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(show_restore(&mut conn, "db2").await["State"], "PAUSED");
+
+    // kill -9: still paused after the restart.
+    drop(conn);
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(show_restore(&mut conn, "db2").await["State"], "PAUSED");
+
+    conn.query_drop("RESUME RESTORE FROM db2").await.unwrap();
+    expect_error(
+        &mut conn,
+        "RESUME RESTORE FROM db2",
+        5064,
+        "Job with label s1 is not paused",
+    )
+    .await;
+    wait_restore(&mut conn, "db2", "FINISHED", Duration::from_secs(60)).await;
+    assert_eq!(checksum(&mut conn, "db2.t").await, before);
+    expect_error(
+        &mut conn,
+        "PAUSE RESTORE FROM db2",
+        5064,
+        "No restore is currently running",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_backup_resumes_and_its_snapshot_restores() {
+    let (cluster, mut conn, _) =
+        loaded_cluster(1, Some("upload_rate_limit_bytes_per_second = 20000\n"), 3).await;
+    let before = checksum(&mut conn, "db1.t").await;
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
+    conn.query_drop("PAUSE BACKUP FROM db1").await.unwrap();
+    assert_eq!(show_backup(&mut conn).await["State"], "PAUSED");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(show_backup(&mut conn).await["State"], "PAUSED");
+    conn.query_drop("RESUME BACKUP FROM db1").await.unwrap();
+    wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
+    let ts = query_strings(&mut conn, "SHOW SNAPSHOT ON r1 WHERE SNAPSHOT = 's1'").await[0][1].clone();
+    conn.query_drop(format!(
+        "RESTORE SNAPSHOT db3.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+    ))
+    .await
+    .unwrap();
+    wait_restore(&mut conn, "db3", "FINISHED", Duration::from_secs(60)).await;
+    assert_eq!(checksum(&mut conn, "db3.t").await, before);
+    // A user without REPOSITORY may not steer jobs.
+    conn.query_drop("CREATE USER op IDENTIFIED BY 'o'").await.unwrap();
+    let mut op = mysql_async::Conn::new(cluster.opts_as("op", "o")).await.unwrap();
+    let err = op.query_drop("PAUSE BACKUP FROM db1").await.expect_err("denied");
+    let mysql_async::Error::Server(e) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(e.code, 5203, "{}", e.message);
+}
