@@ -119,3 +119,42 @@ async fn a_paused_backup_resumes_and_its_snapshot_restores() {
     };
     assert_eq!(e.code, 5203, "{}", e.message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_pauses_on_its_error_finishes_once_the_cause_is_fixed() {
+    let (_cluster, mut conn, repo_dir) = loaded_cluster(1, None, 2).await;
+    let before = checksum(&mut conn, "db1.t").await;
+    let ts = backup_db1(&mut conn, "s1").await;
+    let data: Vec<_> = crate::backup::tree(&repo_dir)
+        .into_iter()
+        .filter(|f| f.contains(".parquet."))
+        .collect();
+    // A file goes missing from the repository.
+    let victim = repo_dir.join(&data[0]);
+    let kept = std::fs::read(&victim).unwrap();
+    std::fs::remove_file(&victim).unwrap();
+    expect_error(
+        &mut conn,
+        &format!(
+            "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'debug_pause_on' = 'sometimes')"
+        ),
+        5064,
+        "Getting analyzing error. Detail message: Invalid debug_pause_on value: sometimes; allowed values: error, never.",
+    )
+    .await;
+    conn.query_drop(format!(
+        "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1', \
+         'debug_pause_on' = 'error')"
+    ))
+    .await
+    .unwrap();
+    // Instead of CANCELLED: PAUSED, with the error in Status.
+    let (_, row) = wait_restore(&mut conn, "db2", "PAUSED", Duration::from_secs(60)).await;
+    assert!(row["Status"].starts_with("[NOT_FOUND, msg: "), "{row:?}");
+    // The cause is fixed; RESUME finishes it with the right data.
+    std::fs::write(&victim, kept).unwrap();
+    conn.query_drop("RESUME RESTORE FROM db2").await.unwrap();
+    let (_, row) = wait_restore(&mut conn, "db2", "FINISHED", Duration::from_secs(60)).await;
+    assert_eq!(row["Status"], "[OK]", "{row:?}");
+    assert_eq!(checksum(&mut conn, "db2.t").await, before);
+}

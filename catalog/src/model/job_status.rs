@@ -54,6 +54,10 @@ pub struct JobPause {
     /// Milliseconds of earlier pauses.
     #[serde(default)]
     pub total_ms: i64,
+    /// `"debug_pause_on" = "error"`: a failed step pauses the job, with its
+    /// error in `Status`, instead of cancelling it.
+    #[serde(default)]
+    pub on_error: bool,
 }
 
 impl JobPause {

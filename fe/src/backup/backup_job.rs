@@ -58,6 +58,10 @@ impl JobKind for BackupJob {
         &mut self.pause
     }
 
+    fn status_mut(&mut self) -> &mut JobStatus {
+        &mut self.status
+    }
+
     fn persist(&self, b: &Backups) -> Step {
         b.persist(self).map_err(|e| common(e.to_string()))
     }

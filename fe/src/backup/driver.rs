@@ -28,6 +28,7 @@ use conf::FeConfig;
 use super::tasks::{Step, common};
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
+use crate::error::{ErrorCode, FeError};
 
 /// A kind of long job. Its record is the job itself: the loop keeps the
 /// live copy in [`JobCtl::job`] for SHOW after every step.
@@ -65,6 +66,9 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     /// The job's pauses, to change.
     fn pause_mut(&mut self) -> &mut JobPause;
 
+    /// The job's outcome so far, to change.
+    fn status_mut(&mut self) -> &mut JobStatus;
+
     /// Writes the job record.
     fn persist(&self, b: &Backups) -> Step;
 
@@ -89,6 +93,8 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
 /// What interrupted a step.
 enum Interrupt {
     Failed(JobStatus),
+    /// A step failed in a job that pauses on errors.
+    FailedPausing(JobStatus),
     Paused,
 }
 
@@ -108,6 +114,8 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
                     let pause = job.pause_mut();
                     pause.total_ms = pause.paused_ms(now_ms());
                     pause.since_ms = None;
+                    // An error that paused the job is retried now.
+                    *job.status_mut() = JobStatus::ok();
                     job.persist(b).err()
                 }
                 c = cancel_rx.wait_for(Option::is_some) => Some(cancelled(c)),
@@ -123,20 +131,22 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
         let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
         let timeout = job.timeout_status();
         let pausable = job.can_pause();
+        let job_pauses_on_error = job.pause().on_error && pausable;
         let outcome = tokio::select! {
-            r = job.step(b, ctl) => r.map_err(Interrupt::Failed),
+            r = job.step(b, ctl) => r.map_err(|status| {
+                if job_pauses_on_error { Interrupt::FailedPausing(status) } else { Interrupt::Failed(status) }
+            }),
             c = cancel_rx.wait_for(Option::is_some) => Err(Interrupt::Failed(cancelled(c))),
             _ = pause_rx.wait_for(|paused| *paused), if pausable => Err(Interrupt::Paused),
             () = tokio::time::sleep(left) => Err(Interrupt::Failed(timeout)),
         };
         match outcome {
             Ok(()) => {}
-            Err(Interrupt::Paused) => {
-                job.pause_mut().since_ms = Some(now_ms());
-                ctl.volatile.lock().unfinished.clear();
-                if let Err(status) = job.persist(b) {
-                    job.cancel(b, ctl, status).await;
-                }
+            Err(Interrupt::Paused) => pause(b, ctl, &mut job, None).await,
+            Err(Interrupt::FailedPausing(status)) => {
+                tracing::info!(label = job.label(), status = %status.render(), "job paused on its error");
+                let _ = ctl.pause.send(true);
+                pause(b, ctl, &mut job, Some(status)).await;
             }
             Err(Interrupt::Failed(status)) => {
                 let status = job.cancelled_status(status);
@@ -144,6 +154,31 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
             }
         }
         *ctl.job.lock() = job.clone();
+    }
+}
+
+/// Pauses `job` (with the error that paused it, if any) and persists it.
+async fn pause<J: JobKind>(b: &Backups, ctl: &JobCtl<J>, job: &mut J, error: Option<JobStatus>) {
+    job.pause_mut().since_ms = Some(now_ms());
+    if let Some(status) = error {
+        *job.status_mut() = status;
+    }
+    ctl.volatile.lock().unfinished.clear();
+    if let Err(status) = job.persist(b) {
+        job.cancel(b, ctl, status).await;
+    }
+}
+
+/// `debug_pause_on` of BACKUP and RESTORE: `error` pauses a job on a failed
+/// step instead of cancelling it; `never` (the default) cancels.
+pub(super) fn parse_pause_on(value: &str) -> Result<bool, FeError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "error" => Ok(true),
+        "never" => Ok(false),
+        _ => Err(FeError::analysis_code(
+            ErrorCode::Common,
+            format!("Invalid debug_pause_on value: {value}; allowed values: error, never"),
+        )),
     }
 }
 

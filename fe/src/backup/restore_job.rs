@@ -74,6 +74,10 @@ impl JobKind for RestoreJob {
         &mut self.pause
     }
 
+    fn status_mut(&mut self) -> &mut JobStatus {
+        &mut self.status
+    }
+
     fn persist(&self, b: &Backups) -> Step {
         b.persist_restore(self).map_err(|e| common(e.to_string()))
     }

@@ -28,6 +28,7 @@ struct Props {
     timeout_s: u64,
     meta_version: i64,
     starrocks_meta_version: i64,
+    pause_on_error: bool,
 }
 
 /// Parses the properties in the order given; the `backup_timestamp` and
@@ -46,6 +47,7 @@ fn properties(props: &[(String, String)], default_replication: u32) -> Result<Pr
         timeout_s: DEFAULT_TIMEOUT_S,
         meta_version: -1,
         starrocks_meta_version: -1,
+        pause_on_error: false,
     };
     let mut timestamp = None;
     let mut unknown = Vec::new();
@@ -69,6 +71,7 @@ fn properties(props: &[(String, String)], default_replication: u32) -> Result<Pr
             "meta_version" => out.meta_version = meta_int(value)?,
             "starrocks_meta_version" => out.starrocks_meta_version = meta_int(value)?,
             "timeout" => out.timeout_s = parse_timeout(value)?,
+            "debug_pause_on" => out.pause_on_error = super::driver::parse_pause_on(value)?,
             _ => unknown.push(key.clone()),
         }
     }
@@ -281,7 +284,10 @@ pub async fn restore(fe: &Fe, grants: &Grants, stmt: &RestoreStmt) -> Result<Out
         status: JobStatus::ok(),
         task_errors: BTreeMap::new(),
         plan: None,
-        pause: Default::default(),
+        pause: catalog::JobPause {
+            on_error: props.pause_on_error,
+            ..Default::default()
+        },
     };
     fe.backups.persist_restore(&job)?;
     fe.backups.spawn_restore(job);

@@ -27,11 +27,12 @@ pub(super) fn parse_timeout(value: &str) -> Result<u64, FeError> {
     Ok(secs as u64)
 }
 
-/// Parses the BACKUP properties: returns (timeout seconds, incremental).
-fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool), FeError> {
+/// Parses the BACKUP properties: returns (timeout seconds, incremental, pause on error).
+fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool, bool), FeError> {
     let bad = |m: String| FeError::analysis_code(ErrorCode::Common, m);
     let mut timeout_s = fe.config.backup_job_default_timeout_ms / 1000;
     let mut incremental = false;
+    let mut pause_on_error = false;
     let mut unknown = Vec::new();
     for (key, value) in props {
         match key.as_str() {
@@ -42,6 +43,7 @@ fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool), FeErro
             },
             "timeout" => timeout_s = parse_timeout(value)?,
             "ttl" => {} // v4.2 retention; accepted, snapshots are kept until dropped.
+            "debug_pause_on" => pause_on_error = super::driver::parse_pause_on(value)?,
             _ => unknown.push(key.clone()),
         }
     }
@@ -51,7 +53,7 @@ fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool), FeErro
             unknown.join(", ")
         )));
     }
-    Ok((timeout_s, incremental))
+    Ok((timeout_s, incremental, pause_on_error))
 }
 
 /// Expands the `ON (...)` list to table references (spec §4.4 step 4–5).
@@ -160,7 +162,7 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
     }
     let repo = super::repos::lookup(fe, &stmt.repository)?;
     let objects = expand_objects(fe, &db, &stmt.objects)?;
-    let (timeout_s, incremental) = properties(fe, &stmt.properties)?;
+    let (timeout_s, incremental, pause_on_error) = properties(fe, &stmt.properties)?;
     if objects.is_empty() {
         return Err(FeError::analysis(format!("Database: {} is empty", db.name)));
     }
@@ -211,7 +213,10 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
         task_errors: BTreeMap::new(),
         tables: vec![],
         snapshots: vec![],
-        pause: Default::default(),
+        pause: catalog::JobPause {
+            on_error: pause_on_error,
+            ..Default::default()
+        },
     };
     if let Err(e) = fe.backups.persist(&job) {
         let _ = storage.release_label(&stmt.label).await;
