@@ -44,7 +44,7 @@ use crate::error::CatalogError;
 
 /// Newest record format this build writes and reads. Version 2 added roles
 /// and users' roles, default roles and grants (all defaulted when absent).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Serialize)]
 struct VersionedRef<'a, T> {

@@ -171,6 +171,23 @@ fn version_two_records_still_decode() {
 }
 
 #[test]
+fn version_three_jobs_keep_their_pauses() {
+    let text = include_str!("compat/v3.json");
+    let fixture: serde_json::Value = serde_json::from_str(text).unwrap();
+    let bytes = |k: &str| serde_json::to_vec(&fixture[k]).unwrap();
+    let Job::Backup(b) = catalog::model::decode("job", &bytes("backup_job")).unwrap() else {
+        panic!("not a backup job");
+    };
+    assert!(!b.pause.is_paused() && b.pause.on_error);
+    assert_eq!(b.pause.paused_ms(0), 1500);
+    let Job::Restore(r) = catalog::model::decode("job", &bytes("restore_job")).unwrap() else {
+        panic!("not a restore job");
+    };
+    assert!(r.pause.is_paused() && !r.pause.on_error);
+    assert_eq!(r.pause.paused_ms(1_764_800_001_000), 1250);
+}
+
+#[test]
 fn version_one_tables_and_jobs_still_decode() {
     let text = include_str!("compat/v1.json");
     let fixture: serde_json::Value = serde_json::from_str(text).unwrap();
@@ -215,6 +232,8 @@ fn version_one_tables_and_jobs_still_decode() {
         (BackupState::Uploading, 10000, 10005)
     );
     assert_eq!(b.status.render(), "[OK]");
+    // Jobs written before PAUSE existed were never paused.
+    assert_eq!(b.pause, catalog::JobPause::default());
     let again: Job = catalog::model::decode("job", &catalog::model::encode(&job)).unwrap();
     assert_eq!(again, job);
     let job: Job = catalog::model::decode("job", &bytes("restore_job")).unwrap();
