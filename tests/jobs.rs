@@ -158,3 +158,30 @@ async fn a_job_that_pauses_on_its_error_finishes_once_the_cause_is_fixed() {
     assert_eq!(row["Status"], "[OK]", "{row:?}");
     assert_eq!(checksum(&mut conn, "db2.t").await, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_are_steered_by_id_too() {
+    let (_cluster, mut conn, _) =
+        loaded_cluster(1, Some("upload_rate_limit_bytes_per_second = 20000\n"), 3).await;
+    expect_error(&mut conn, "PAUSE JOB 999999", 5064, "Unknown job id 999999").await;
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
+    let id = show_backup(&mut conn).await["JobId"].clone();
+    conn.query_drop(format!("PAUSE JOB {id}")).await.unwrap();
+    assert_eq!(show_backup(&mut conn).await["State"], "PAUSED");
+    conn.query_drop(format!("RESUME JOB {id}")).await.unwrap();
+    assert_ne!(show_backup(&mut conn).await["State"], "PAUSED");
+    conn.query_drop(format!("CANCEL JOB {id}")).await.unwrap();
+    let row = show_backup(&mut conn).await;
+    assert_eq!(
+        (row["State"].as_str(), row["Status"].as_str()),
+        ("CANCELLED", "[COMMON_ERROR, msg: user cancelled]")
+    );
+    expect_error(
+        &mut conn,
+        &format!("RESUME JOB {id}"),
+        5064,
+        "No backup job is currently running",
+    )
+    .await;
+}

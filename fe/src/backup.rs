@@ -46,7 +46,7 @@ pub use restore_submit::restore;
 pub use show::{cancel_backup, show_backup};
 pub use show_restore::{cancel_restore, show_restore};
 pub use snapshots::{drop_snapshot, show_snapshot};
-pub use steer::steer;
+pub use steer::{job_by_id, steer};
 pub use submit::backup;
 
 /// Progress that is not persisted: rebuilt by re-running a step after restart.

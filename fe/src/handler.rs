@@ -197,6 +197,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
             restore,
             database,
         } => backup::steer(fe, &database, restore, resume).await,
+        S::JobById { action, job_id } => backup::job_by_id(fe, action, job_id).await,
         S::ShowSnapshot { repository, filter } => {
             backup::show_snapshot(fe, &repository, filter.as_deref()).await
         }

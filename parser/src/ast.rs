@@ -291,6 +291,13 @@ pub enum Statement {
         /// The database whose job it is.
         database: String,
     },
+    /// `{PAUSE|RESUME|CANCEL} JOB id` (Starling's job control by id).
+    JobById {
+        /// What to do.
+        action: JobAction,
+        /// The job's id (SHOW BACKUP/RESTORE's `JobId`).
+        job_id: u64,
+    },
     /// `SHOW SNAPSHOT ON repo [WHERE expr]` (`ORDER BY`/`LIMIT` are dropped).
     ShowSnapshot {
         /// Repository name.
@@ -405,6 +412,7 @@ impl Statement {
             Self::CancelBackup { .. } => "CancelBackup",
             Self::CancelRestore { .. } => "CancelRestore",
             Self::SteerJob { .. } => "SteerJob",
+            Self::JobById { .. } => "JobById",
             Self::ShowSnapshot { .. } => "ShowSnapshot",
             Self::DropSnapshot { .. } => "DropSnapshot",
         }
@@ -463,6 +471,7 @@ pub const STATEMENT_KINDS: &[&str] = &[
     "CancelBackup",
     "CancelRestore",
     "SteerJob",
+    "JobById",
     "ShowSnapshot",
     "DropSnapshot",
     "CreateUser",
@@ -682,6 +691,7 @@ impl fmt::Display for Statement {
                 if *restore { "RESTORE" } else { "BACKUP" },
                 Ident(database)
             ),
+            Statement::JobById { action, job_id } => write!(f, "{} JOB {job_id}", action.keyword()),
             Statement::ShowSnapshot { repository, filter } => {
                 write!(f, "SHOW SNAPSHOT ON {}", Ident(repository))?;
                 if let Some(e) = filter {
@@ -700,6 +710,28 @@ impl fmt::Display for Statement {
                 Ident(repository),
                 flag(*force, " FORCE")
             ),
+        }
+    }
+}
+
+/// What `{PAUSE|RESUME|CANCEL} JOB id` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAction {
+    /// `PAUSE JOB`
+    Pause,
+    /// `RESUME JOB`
+    Resume,
+    /// `CANCEL JOB`
+    Cancel,
+}
+
+impl JobAction {
+    /// The statement's first keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Pause => "PAUSE",
+            Self::Resume => "RESUME",
+            Self::Cancel => "CANCEL",
         }
     }
 }

@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use catalog::Job;
+use parser::ast::JobAction;
+
 use super::JobCtl;
 use super::driver::JobKind;
 use crate::Fe;
@@ -28,6 +31,31 @@ pub async fn steer(fe: &Fe, database: &str, restore: bool, resume: bool) -> Resu
             .running_backup(db_id)
             .ok_or_else(|| FeError::common("No backup job is currently running"))?;
         steer_job(&ctl, resume).await
+    }
+}
+
+/// `{PAUSE|RESUME|CANCEL} JOB id`: the same as the statements by database,
+/// for the job with that id.
+pub async fn job_by_id(fe: &Fe, action: JobAction, job_id: u64) -> Result<Output, FeError> {
+    let found = {
+        let state = fe.catalog.read();
+        state.jobs().find_map(|job| {
+            let (id, db_id, restore) = match job {
+                Job::Backup(b) => (b.job_id, b.db_id, false),
+                Job::Restore(r) => (r.job_id, r.db_id, true),
+            };
+            (u64::try_from(id).ok() == Some(job_id))
+                .then(|| state.database_by_id(db_id).map(|d| (d.name.clone(), restore)))
+                .flatten()
+        })
+    };
+    let Some((database, restore)) = found else {
+        return Err(FeError::common(format!("Unknown job id {job_id}")));
+    };
+    match (action, restore) {
+        (JobAction::Cancel, false) => super::cancel_backup(fe, &database).await,
+        (JobAction::Cancel, true) => super::cancel_restore(fe, &database).await,
+        (action, restore) => steer(fe, &database, restore, action == JobAction::Resume).await,
     }
 }
 

@@ -111,18 +111,21 @@ pub fn needs(
         | S::CancelRestore { .. }
         | S::SteerJob { .. } => system(P::Repository),
         S::CancelBackup { database, .. } => {
-            let mut needs = system(P::Repository);
-            if let Some(db) = database.as_deref().and_then(|n| state.database(n))
-                && let Some(Job::Backup(job)) = state.job(db.id)
-                && !job.state.is_done()
-            {
-                needs.extend(
-                    job.objects
-                        .iter()
-                        .map(|o| Need::table(P::Export, &db.name, &o.table)),
-                );
+            let db = database.as_deref().and_then(|n| state.database(n));
+            cancel_backup_needs(state, db.and_then(|d| state.job(d.id)))
+        }
+        // By id, what the same statement by database needs.
+        S::JobById { action, job_id } => {
+            let job = state.jobs().find(|j| match j {
+                Job::Backup(b) => u64::try_from(b.job_id).ok() == Some(*job_id),
+                Job::Restore(r) => u64::try_from(r.job_id).ok() == Some(*job_id),
+            });
+            match (action, job) {
+                (parser::ast::JobAction::Cancel, Some(job @ Job::Backup(_))) => {
+                    cancel_backup_needs(state, Some(job))
+                }
+                _ => system(P::Repository),
             }
-            needs
         }
         S::Backup(b) => backup_needs(state, session, b),
         S::Restore(r) => restore_needs(state, session, r),
@@ -269,6 +272,22 @@ fn restore_needs(state: &State, session: &Session, r: &RestoreStmt) -> Vec<Need>
                 needs.push(Need::table(P::Insert, &db.name, target));
             }
         }
+    }
+    needs
+}
+
+/// `CANCEL BACKUP`: `REPOSITORY`, and `EXPORT` on the tables of a running backup.
+fn cancel_backup_needs(state: &State, job: Option<&Job>) -> Vec<Need> {
+    let mut needs = vec![Need::system(P::Repository)];
+    if let Some(Job::Backup(job)) = job
+        && !job.state.is_done()
+        && let Some(db) = state.database_by_id(job.db_id)
+    {
+        needs.extend(
+            job.objects
+                .iter()
+                .map(|o| Need::table(P::Export, &db.name, &o.table)),
+        );
     }
     needs
 }

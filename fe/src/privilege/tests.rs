@@ -69,6 +69,7 @@ const SAMPLES: &[(&str, bool)] = &[
     ("CANCEL BACKUP FROM sales", true),
     ("CANCEL RESTORE FROM sales", true),
     ("PAUSE RESTORE FROM sales", true),
+    ("CANCEL JOB 1", true),
     ("SHOW SNAPSHOT ON r", true),
     ("DROP SNAPSHOT s1 ON r", true),
     ("CREATE USER u2", true),

@@ -13,11 +13,11 @@ use nom::multi::separated_list1;
 use nom::sequence::{delimited, preceded};
 
 use super::common::{
-    PResult, fatal, flag, ident, ident_list, kw, kws, opt_properties, punct, raw_until, string_lit,
+    PResult, fatal, flag, ident, ident_list, integer, kw, kws, opt_properties, punct, raw_until, string_lit,
 };
 use super::show::dropped_tail;
 use crate::ast::{
-    BackupObject, BackupStmt, ExternalCatalogs, ObjectKeyword, RestoreStmt, Statement, TableName,
+    BackupObject, BackupStmt, ExternalCatalogs, JobAction, ObjectKeyword, RestoreStmt, Statement, TableName,
 };
 use crate::lex;
 
@@ -37,6 +37,7 @@ pub(super) fn statement(i: &str) -> PResult<'_, Statement> {
         drop_snapshot,
         backup,
         restore,
+        job_by_id,
         cancel,
         steer,
     ))
@@ -376,6 +377,19 @@ fn cancel(i: &str) -> PResult<'_, Statement> {
         }
     };
     checked(i, stmt, violation)
+}
+
+/// `{PAUSE|RESUME|CANCEL} JOB id`
+fn job_by_id(i: &str) -> PResult<'_, Statement> {
+    let (i, action) = alt((
+        map(kw("PAUSE"), |_| JobAction::Pause),
+        map(kw("RESUME"), |_| JobAction::Resume),
+        map(kw("CANCEL"), |_| JobAction::Cancel),
+    ))
+    .parse(i)?;
+    let (i, _) = kw("JOB")(i)?;
+    let (i, job_id) = integer(i)?;
+    Ok((i, Statement::JobById { action, job_id }))
 }
 
 /// `{PAUSE|RESUME} {BACKUP|RESTORE} {FROM|IN} db`

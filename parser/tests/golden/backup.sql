@@ -170,3 +170,10 @@ PAUSE RESTORE
 ----
 -- error
 RESUME JOBS FROM d
+----
+PAUSE JOB 12345
+----
+cancel job 7
+----
+-- error
+RESUME JOB x
