@@ -181,6 +181,14 @@ impl TestCluster {
         cluster
     }
 
+    /// Restarts the FE (`kill -9`) with `fe.conf` text, and connects to it.
+    pub async fn restart_fe_with_conf(&mut self, text: &str) -> mysql_async::Conn {
+        self.set_fe_conf(text);
+        self.kill_fe();
+        self.start_fe(0, 0).await;
+        self.conn().await
+    }
+
     /// `fe.conf` text for the next FE start.
     pub fn set_fe_conf(&mut self, text: &str) {
         let path = self.path().join("fe.conf");

@@ -473,10 +473,9 @@ async fn cancel_restore_takes_effect_while_a_backend_hangs() {
     let (mut cluster, mut conn, _) = loaded_cluster(2, None, 1).await;
     let ts = backup_db1(&mut conn, "s1").await;
     drop(conn);
-    cluster.set_fe_conf("debug_restore_step_delay_ms = 1500\n");
-    cluster.kill_fe();
-    cluster.start_fe(0, 0).await;
-    let mut conn = cluster.conn().await;
+    let mut conn = cluster
+        .restart_fe_with_conf("debug_restore_step_delay_ms = 1500\n")
+        .await;
     conn.query_drop(format!(
         "RESTORE SNAPSHOT hang.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '2')"
     ))

@@ -543,10 +543,9 @@ async fn fe_kill_9_in_every_restore_state_then_the_job_finishes() {
 
     // Timeout: a 600 s job whose seconds last 10 ms is cancelled with the TIMEOUT text.
     drop(conn);
-    cluster.set_fe_conf("debug_restore_step_delay_ms = 2000\ndebug_timeout_millis_per_second = 10\n");
-    cluster.kill_fe();
-    cluster.start_fe(0, 0).await;
-    let mut conn = cluster.conn().await;
+    let mut conn = cluster
+        .restart_fe_with_conf("debug_restore_step_delay_ms = 2000\ndebug_timeout_millis_per_second = 10\n")
+        .await;
     conn.query_drop(format!(
         "RESTORE SNAPSHOT late.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1', 'timeout' = '600')"
     ))
@@ -669,10 +668,9 @@ async fn cancel_in_every_state_removes_what_the_job_created() {
     let (mut cluster, mut conn, _) = loaded_cluster(1, None, 1).await;
     let ts = backup_db1(&mut conn, "s1").await;
     drop(conn);
-    cluster.set_fe_conf("debug_restore_step_delay_ms = 700\n");
-    cluster.kill_fe();
-    cluster.start_fe(0, 0).await;
-    let mut conn = cluster.conn().await;
+    let mut conn = cluster
+        .restart_fe_with_conf("debug_restore_step_delay_ms = 700\n")
+        .await;
     let tablets_before = be_tablets(&cluster);
     for (i, state) in ["PENDING", "SNAPSHOTING", "DOWNLOADING", "COMMITTING"]
         .iter()
