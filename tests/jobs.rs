@@ -101,6 +101,28 @@ async fn a_paused_backup_resumes_and_its_snapshot_restores() {
     assert_eq!(show_backup(&mut conn).await["State"], "PAUSED");
     conn.query_drop("RESUME BACKUP FROM db1").await.unwrap();
     wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
+    // SHOW BACKUP's WHERE, ORDER BY and LIMIT apply to its rows (they used to be ignored).
+    let count = |rows: Vec<Vec<String>>| rows.len();
+    assert_eq!(
+        count(query_strings(&mut conn, "SHOW BACKUP FROM db1 WHERE State = 'FINISHED'").await),
+        1
+    );
+    assert_eq!(
+        count(query_strings(&mut conn, "SHOW BACKUP WHERE SnapshotName = 'other'").await),
+        0
+    );
+    assert_eq!(
+        count(query_strings(&mut conn, "SHOW BACKUP FROM db1 ORDER BY CreateTime LIMIT 0").await),
+        0
+    );
+    let err = conn
+        .query_drop("SHOW BACKUP FROM db1 WHERE NoSuchColumn = 1")
+        .await
+        .expect_err("unknown column");
+    let mysql_async::Error::Server(e) = err else {
+        panic!("{err}")
+    };
+    assert!(e.message.contains("nosuchcolumn"), "{}", e.message);
     let ts = query_strings(&mut conn, "SHOW SNAPSHOT ON r1 WHERE SNAPSHOT = 's1'").await[0][1].clone();
     conn.query_drop(format!(
         "RESTORE SNAPSHOT db3.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"

@@ -182,8 +182,14 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::ShowRepositories => backup::show_repositories(fe),
         S::Backup(stmt) => backup::backup(fe, session, &stmt).await,
         S::Restore(stmt) => backup::restore(fe, &grants, &stmt).await,
-        S::ShowBackup { database } => backup::show_backup(fe, &grants, database.as_deref()),
-        S::ShowRestore { database } => backup::show_restore(fe, database.as_deref()),
+        S::ShowBackup { database, tail } => {
+            let rows = backup::show_backup(fe, &grants, database.as_deref())?;
+            crate::query::rows::apply_tail(rows, tail.as_deref()).await
+        }
+        S::ShowRestore { database, tail } => {
+            let rows = backup::show_restore(fe, database.as_deref())?;
+            crate::query::rows::apply_tail(rows, tail.as_deref()).await
+        }
         S::CancelBackup { database, .. } => match database {
             Some(db) => backup::cancel_backup(fe, &db).await,
             None => Err(FeError::common("No backup job is currently running")),

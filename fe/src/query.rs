@@ -15,7 +15,7 @@
 //! the table, [`scan`] the scan, [`pushdown`] the rule that runs partial
 //! aggregates on the BEs, [`prune`] decides which tablets a filter can touch,
 //! [`types`] maps column types to Arrow, [`output`] turns batches into rows for
-//! the MySQL protocol.
+//! the MySQL protocol, [`rows`] runs `WHERE`/`ORDER BY`/`LIMIT` over `SHOW` rows.
 
 pub mod decimal_literals;
 pub mod engine;
@@ -25,5 +25,6 @@ pub mod output;
 pub mod provider;
 pub mod prune;
 pub mod pushdown;
+pub mod rows;
 pub mod scan;
 pub mod types;

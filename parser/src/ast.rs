@@ -258,15 +258,19 @@ pub enum Statement {
     Backup(Box<BackupStmt>),
     /// `RESTORE ...`
     Restore(Box<RestoreStmt>),
-    /// `SHOW BACKUP [{FROM|IN} db]` (the tail is dropped).
+    /// `SHOW BACKUP [{FROM|IN} db] [WHERE ...] [ORDER BY ...] [LIMIT ...]`
     ShowBackup {
         /// Database, when given.
         database: Option<String>,
+        /// The raw `WHERE` / `ORDER BY` / `LIMIT` text, applied to the rows.
+        tail: Option<String>,
     },
-    /// `SHOW RESTORE [{FROM|IN} db]` (the tail is dropped).
+    /// `SHOW RESTORE [{FROM|IN} db] [WHERE ...] [ORDER BY ...] [LIMIT ...]`
     ShowRestore {
         /// Database, when given.
         database: Option<String>,
+        /// The raw `WHERE` / `ORDER BY` / `LIMIT` text, applied to the rows.
+        tail: Option<String>,
     },
     /// `CANCEL BACKUP {{FROM|IN} db | FOR EXTERNAL CATALOG}`
     CancelBackup {
@@ -670,8 +674,14 @@ impl fmt::Display for Statement {
             Statement::ShowRepositories => f.write_str("SHOW REPOSITORIES"),
             Statement::Backup(b) => write!(f, "{b}"),
             Statement::Restore(r) => write!(f, "{r}"),
-            Statement::ShowBackup { database } => write!(f, "SHOW BACKUP{}", FromDb(database)),
-            Statement::ShowRestore { database } => write!(f, "SHOW RESTORE{}", FromDb(database)),
+            Statement::ShowBackup { database, tail } => {
+                write!(f, "SHOW BACKUP{}", FromDb(database))?;
+                tail.iter().try_for_each(|t| write!(f, " {t}"))
+            }
+            Statement::ShowRestore { database, tail } => {
+                write!(f, "SHOW RESTORE{}", FromDb(database))?;
+                tail.iter().try_for_each(|t| write!(f, " {t}"))
+            }
             Statement::CancelBackup {
                 database,
                 external_catalog,

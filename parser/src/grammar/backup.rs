@@ -13,7 +13,8 @@ use nom::multi::separated_list1;
 use nom::sequence::{delimited, preceded};
 
 use super::common::{
-    PResult, fatal, flag, ident, ident_list, integer, kw, kws, opt_properties, punct, raw_until, string_lit,
+    PResult, fatal, flag, ident, ident_list, integer, kw, kws, opt_properties, punct, raw_rest, raw_until,
+    string_lit,
 };
 use super::show::dropped_tail;
 use crate::ast::{
@@ -418,13 +419,21 @@ fn show_repositories(i: &str) -> PResult<'_, Statement> {
 fn show_backup_or_restore(i: &str) -> PResult<'_, Statement> {
     let (i, restore) = alt((map(kw("BACKUP"), |_| false), map(kw("RESTORE"), |_| true))).parse(i)?;
     let (i, database) = opt(preceded(from_or_in, ident)).parse(i)?;
-    let (i, _) = opt(dropped_tail).parse(i)?;
+    let (i, tail) = opt(kept_tail).parse(i)?;
     let stmt = if restore {
-        Statement::ShowRestore { database }
+        Statement::ShowRestore { database, tail }
     } else {
-        Statement::ShowBackup { database }
+        Statement::ShowBackup { database, tail }
     };
     Ok((i, stmt))
+}
+
+/// `WHERE ...`, `ORDER BY ...` or `LIMIT ...` up to the end, kept as text.
+fn kept_tail(i: &str) -> PResult<'_, String> {
+    let start = lex::skip_ws(i);
+    let (i, _) = alt((kw("WHERE"), kw("ORDER"), kw("LIMIT"))).parse(start)?;
+    let (i, _) = raw_rest(i)?;
+    Ok((i, start.trim_end().to_string()))
 }
 
 /// `SNAPSHOT ON repo [WHERE expr] [ORDER BY ...] [LIMIT ...]` (only the
