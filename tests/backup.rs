@@ -104,6 +104,14 @@ fn md5_of(path: &Path) -> String {
         .to_string()
 }
 
+/// The tablet data files of a repository, relative to its directory.
+pub(crate) fn data_files(repo_dir: &Path) -> Vec<String> {
+    tree(repo_dir)
+        .into_iter()
+        .filter(|f| f.contains(".parquet."))
+        .collect()
+}
+
 /// Every file under `dir`, relative, sorted.
 pub(crate) fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();

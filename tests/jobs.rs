@@ -146,10 +146,7 @@ async fn a_job_that_pauses_on_its_error_finishes_once_the_cause_is_fixed() {
     let (_cluster, mut conn, repo_dir) = loaded_cluster(1, None, 2).await;
     let before = checksum(&mut conn, "db1.t").await;
     let ts = backup_db1(&mut conn, "s1").await;
-    let data: Vec<_> = crate::backup::tree(&repo_dir)
-        .into_iter()
-        .filter(|f| f.contains(".parquet."))
-        .collect();
+    let data = crate::backup::data_files(&repo_dir);
     // A file goes missing from the repository.
     let victim = repo_dir.join(&data[0]);
     let kept = std::fs::read(&victim).unwrap();

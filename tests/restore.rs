@@ -602,10 +602,7 @@ async fn damaged_or_missing_repository_files_cancel_with_the_target_untouched() 
     let (_cluster, mut conn, repo_dir) = loaded_cluster(1, None, 2).await;
     let before = checksum(&mut conn, "db1.t").await;
     let ts = backup_db1(&mut conn, "s1").await;
-    let data: Vec<_> = crate::backup::tree(&repo_dir)
-        .into_iter()
-        .filter(|f| f.contains(".parquet."))
-        .collect();
+    let data = crate::backup::data_files(&repo_dir);
     assert!(data.len() >= 2, "{data:?}");
     let restore = format!(
         "RESTORE SNAPSHOT db1.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
