@@ -1,6 +1,7 @@
 //! Job control beyond StarRocks (issue 18): PAUSE and RESUME of BACKUP and
 //! RESTORE, through the real binaries.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
@@ -202,4 +203,216 @@ async fn jobs_are_steered_by_id_too() {
         "No backup job is currently running",
     )
     .await;
+}
+
+/// `SHOW JOBS <tail>` as rows of column → value (`NULL` for SQL NULL).
+async fn show_jobs(conn: &mut mysql_async::Conn, tail: &str) -> Vec<BTreeMap<String, String>> {
+    let sql = format!("SHOW JOBS {tail}");
+    let rows: Vec<mysql_async::Row> = conn.query(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let names: Vec<&str> = vec![
+        "JobId",
+        "Type",
+        "DbName",
+        "Label",
+        "State",
+        "FractionCompleted",
+        "BytesDone",
+        "BytesTotal",
+        "RowsDone",
+        "BytesPerSecond",
+        "EtaSeconds",
+        "CreateTime",
+        "FinishTime",
+        "Error",
+    ];
+    rows.into_iter()
+        .map(|r| {
+            let got: Vec<String> = r.columns_ref().iter().map(|c| c.name_str().to_string()).collect();
+            assert_eq!(got, names);
+            (0..r.len())
+                .map(|i| {
+                    let v = match r.as_ref(i).unwrap() {
+                        mysql_async::Value::NULL => "NULL".to_string(),
+                        mysql_async::Value::Bytes(b) => String::from_utf8_lossy(b).to_string(),
+                        v => v.as_sql(true),
+                    };
+                    (names[i].to_string(), v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, column: &str) -> u64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column}: {row:?}"))
+}
+
+/// Bytes of every tablet file of snapshot `label` in the repository.
+fn snapshot_content_bytes(repo_dir: &std::path::Path, label: &str) -> u64 {
+    crate::backup::tree(repo_dir)
+        .iter()
+        .filter(|f| f.contains(&format!("__ss_{label}/__ss_content/")))
+        .map(|f| std::fs::metadata(repo_dir.join(f)).unwrap().len())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts() {
+    let (mut cluster, mut conn, repo_dir) =
+        loaded_cluster(1, Some("upload_rate_limit_bytes_per_second = 5000\n"), 6).await;
+    assert!(show_jobs(&mut conn, "").await.is_empty());
+
+    // While it uploads: bytes from the BE's counters, a rate, no finish time.
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let running = loop {
+        let rows = show_jobs(&mut conn, "WHERE State = 'UPLOADING' AND BytesDone > 0").await;
+        if let Some(row) = rows.into_iter().next() {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "never saw bytes move");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (running["Type"].as_str(), running["Label"].as_str()),
+        ("BACKUP", "s1")
+    );
+    assert_eq!(
+        (running["FinishTime"].as_str(), running["Error"].as_str()),
+        ("NULL", "NULL")
+    );
+    assert!(
+        num(&running, "BytesTotal") >= num(&running, "BytesDone"),
+        "{running:?}"
+    );
+    assert_ne!(running["BytesPerSecond"], "NULL");
+    wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
+
+    let total = snapshot_content_bytes(&repo_dir, "s1");
+    let rows = show_jobs(&mut conn, "").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let done = &rows[0];
+    assert_eq!(done["State"], "FINISHED");
+    assert_eq!(done["FractionCompleted"].parse::<f64>().unwrap(), 1.0);
+    assert_eq!((num(done, "BytesDone"), num(done, "BytesTotal")), (total, total));
+    assert_eq!(num(done, "RowsDone"), 300);
+    assert_ne!(done["FinishTime"], "NULL");
+    assert_eq!(done["BytesPerSecond"], "NULL");
+
+    // "wait": the statement returns when the job ended, with its numbers.
+    let ts = query_strings(&mut conn, "SHOW SNAPSHOT ON r1 WHERE SNAPSHOT = 's1'").await[0][1].clone();
+    expect_error(
+        &mut conn,
+        &format!(
+            "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'wait' = 'maybe')"
+        ),
+        5064,
+        "Getting analyzing error. Detail message: Invalid wait value: maybe; allowed values: true, false.",
+    )
+    .await;
+    let answer = query_strings(
+        &mut conn,
+        &format!(
+            "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1', \
+             'wait' = 'true')"
+        ),
+    )
+    .await;
+    let restore_id = show_restore(&mut conn, "db2").await["JobId"].clone();
+    assert_eq!(
+        answer,
+        [vec![
+            restore_id,
+            "FINISHED".into(),
+            "1".into(),
+            "300".into(),
+            total.to_string()
+        ]]
+    );
+    assert_eq!(
+        checksum(&mut conn, "db2.t").await,
+        checksum(&mut conn, "db1.t").await
+    );
+
+    // A cancelled job keeps its error; db1's newer job does not push s1 out.
+    conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
+    conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap();
+    // Oldest first, by submit time.
+    let rows = show_jobs(&mut conn, "").await;
+    let states: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r["Type"].as_str(), r["Label"].as_str(), r["State"].as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("BACKUP", "s1", "FINISHED"),
+            ("RESTORE", "s1", "FINISHED"),
+            ("BACKUP", "s2", "CANCELLED")
+        ]
+    );
+    assert_eq!(rows[2]["Error"], "[COMMON_ERROR, msg: user cancelled]");
+    let labels: Vec<String> = show_jobs(&mut conn, "ORDER BY Type DESC, Label DESC LIMIT 2")
+        .await
+        .into_iter()
+        .map(|r| format!("{} {}", r["Type"], r["Label"]))
+        .collect();
+    assert_eq!(labels, ["RESTORE s1", "BACKUP s2"]);
+    assert_eq!(show_jobs(&mut conn, "FROM db2").await.len(), 1);
+    assert_eq!(
+        show_jobs(&mut conn, "WHERE Type = 'BACKUP' AND BytesTotal > 0 LIMIT 5")
+            .await
+            .len(),
+        1
+    );
+
+    // /metrics: authenticated, with the jobs by state and the BE's counters.
+    assert_eq!(crate::security::http_get(&cluster, "/metrics", None).0, 401);
+    // The BEs' counters arrive with their heartbeats.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, text) = crate::security::http_get(&cluster, "/metrics", Some("root:"));
+        assert_eq!(code, 200, "{text}");
+        assert!(
+            text.contains("starling_jobs{state=\"FINISHED\",type=\"BACKUP\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("starling_jobs{state=\"CANCELLED\",type=\"BACKUP\"} 1"),
+            "{text}"
+        );
+        let uploaded: u64 = text
+            .lines()
+            .find(|l| {
+                l.starts_with("starling_backend_transfer_bytes_total") && l.contains("direction=\"upload\"")
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{text}"));
+        if uploaded >= total {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{uploaded} < {total}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The history survives kill -9 ...
+    drop(conn);
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    assert_eq!(show_jobs(&mut conn, "").await.len(), 3);
+    // ... and is kept job_history_keep_seconds.
+    drop(conn);
+    let mut conn = cluster
+        .restart_fe_with_conf("job_history_keep_seconds = 0\n")
+        .await;
+    assert!(show_jobs(&mut conn, "").await.is_empty());
+    assert_eq!(
+        show_backup(&mut conn).await["SnapshotName"],
+        "s2",
+        "SHOW BACKUP keeps the last job"
+    );
 }

@@ -16,7 +16,7 @@ use crate::harness::TestCluster;
 use crate::{query_strings, stream_load};
 
 /// `curl` a GET as `user` (None: anonymous); returns (status, body).
-fn http_get(cluster: &TestCluster, path: &str, user: Option<&str>) -> (u16, String) {
+pub(crate) fn http_get(cluster: &TestCluster, path: &str, user: Option<&str>) -> (u16, String) {
     let mut cmd = Command::new("curl");
     cmd.args(["-s", "-w", "\n%{http_code}"]);
     if let Some(user) = user {

@@ -18,7 +18,7 @@ use tonic::Status;
 
 use crate::restore::is_plain_name;
 use crate::storage::TabletStore;
-use crate::transfer::{Transfers, durable_at_end, run_tablets};
+use crate::transfer::{DOWNLOADED_BYTES, Meter, Transfers, durable_at_end, run_tablets};
 use crate::{BeError, batch};
 
 /// Runs a DOWNLOAD task. Progress messages go to the returned receiver as
@@ -31,26 +31,61 @@ pub fn download(
     let limit = transfers.download_limit.clone();
     let job_id = req.job_id;
     let root = store.root().to_path_buf();
+    let wanted: Vec<(String, Vec<String>)> = req
+        .tablets
+        .iter()
+        .map(|t| (t.remote_dir.clone(), t.stored_names.clone()))
+        .collect();
     let progress = run_tablets(
         req.repository,
         Arc::clone(&transfers.download_slots),
+        Meter::new(&DOWNLOADED_BYTES),
         req.tablets,
-        move |repo, tablet| {
+        |repo| async move { remote_bytes(&repo, wanted).await },
+        move |repo, tablet, meter| {
             let (store, limit) = (Arc::clone(&store), limit.clone());
-            async move { download_tablet(&store, &repo, job_id, &tablet, limit.as_deref()).await }
+            async move { download_tablet(&store, &repo, job_id, &tablet, limit.as_deref(), &meter).await }
         },
     );
     durable_at_end(root, progress)
 }
 
-/// Stages every file of one tablet. Returns the tablet id and the bytes fetched.
+/// Listings of the repository directories a task reads at once.
+const SIZING_LISTS: usize = 16;
+
+/// The bytes of the files `wanted` names (directory, stored names), from one
+/// listing per directory; files the listing lacks count nothing (their
+/// download will fail with the error that says so).
+async fn remote_bytes(repo: &Repository, wanted: Vec<(String, Vec<String>)>) -> Result<u64, BeError> {
+    use futures::StreamExt;
+    let mut listings = futures::stream::iter(wanted)
+        .map(|(dir, names)| async move {
+            let files = repo.list_dir(&dir).await?.files;
+            Ok::<u64, BeError>(
+                files
+                    .iter()
+                    .filter(|f| names.contains(&f.stored_name))
+                    .map(|f| f.size)
+                    .sum(),
+            )
+        })
+        .buffer_unordered(SIZING_LISTS);
+    let mut total = 0;
+    while let Some(bytes) = listings.next().await {
+        total += bytes?;
+    }
+    Ok(total)
+}
+
+/// Stages every file of one tablet, counting its bytes on `meter`. Returns the tablet id.
 async fn download_tablet(
     store: &TabletStore,
     repo: &Repository,
     job_id: u64,
     tablet: &pb::DownloadTablet,
     limit: Option<&RateLimiter>,
-) -> Result<(u64, u64), BeError> {
+    meter: &Meter,
+) -> Result<u64, BeError> {
     let tablet_id = tablet.tablet_id;
     let plain =
         |stored: &str| is_plain_name(stored) && split_checksum(stored).is_none_or(|(n, _)| is_plain_name(n));
@@ -62,19 +97,20 @@ async fn download_tablet(
     }
     let dir = store.staging_dir(job_id, tablet_id);
     tokio::fs::create_dir_all(&dir).await?;
-    let mut fetched = 0u64;
     for stored in &tablet.stored_names {
         // A stored name without a checksum cannot be verified; the download says so.
         let checked = split_checksum(stored);
         if let Some((name, md5)) = checked
-            && already_staged(&dir.join(name), md5).await?
+            && let Some(size) = already_staged(&dir.join(name), md5).await?
         {
+            meter.skipped(size);
             continue;
         }
-        fetched += repo
+        let fetched = repo
             .download_file(&tablet.remote_dir, stored, &dir, limit)
             .await
             .map_err(|source| BeError::TabletFile { tablet_id, source })?;
+        meter.moved(fetched);
         if let Some((name, _)) = checked {
             let staged = dir.join(name);
             tokio::task::spawn_blocking(move || batch::start_writeback(&staged))
@@ -82,16 +118,19 @@ async fn download_tablet(
                 .map_err(|e| BeError::Transport(format!("task failed: {e}")))?;
         }
     }
-    Ok((tablet_id, fetched))
+    Ok(tablet_id)
 }
 
-/// True when an earlier attempt left `local` staged intact: its content
-/// hashes to `md5`, the checksum in the file's stored name.
-async fn already_staged(local: &Path, md5: &str) -> Result<bool, BeError> {
+/// The size of `local` when an earlier attempt left it staged intact: its
+/// content hashes to `md5`, the checksum in the file's stored name.
+async fn already_staged(local: &Path, md5: &str) -> Result<Option<u64>, BeError> {
     match tokio::fs::metadata(local).await {
-        Ok(meta) if meta.is_file() => Ok(md5_of_file(local).await?.eq_ignore_ascii_case(md5)),
-        Ok(_) => Ok(false),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Ok(meta) if meta.is_file() => Ok(md5_of_file(local)
+            .await?
+            .eq_ignore_ascii_case(md5)
+            .then_some(meta.len())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -194,11 +233,10 @@ mod tests {
         let (messages, failure) = f.run(f.request(&[7, 8], &f.stored)).await;
         assert!(failure.is_none(), "{failure:?}");
         let file_bytes = ("rows of v2".len() + "{}".len()) as u64;
-        assert_eq!(messages.len(), 2);
-        let last = &messages[1];
+        let last = messages.last().expect("progress");
         assert_eq!(
-            (last.finished_num, last.total_num, last.bytes),
-            (2, 2, 2 * file_bytes)
+            (last.finished_num, last.total_num, last.bytes, last.bytes_total),
+            (2, 2, 2 * file_bytes, 2 * file_bytes)
         );
         let mut done: Vec<u64> = messages.iter().flat_map(|m| m.done.clone()).collect();
         done.sort();
@@ -222,7 +260,12 @@ mod tests {
         let (_, failure) = f.run(f.request(&[7], &f.stored)).await;
         assert!(failure.is_none(), "{failure:?}");
         let (messages, _) = f.run(f.request(&[7], &f.stored)).await;
-        assert_eq!(messages.last().expect("progress").bytes, 0);
+        let file_bytes = ("rows of v2".len() + "{}".len()) as u64;
+        let last = messages.last().expect("progress");
+        assert_eq!(
+            (last.bytes, last.bytes_skipped, last.bytes_total),
+            (0, file_bytes, file_bytes)
+        );
         // A staged file of the right size but the wrong content is fetched again.
         let staged = f.store.staging_dir(JOB, 7).join("v2_20_0.parquet");
         std::fs::write(&staged, "rows of v9").expect("tamper");
@@ -240,7 +283,8 @@ mod tests {
         std::fs::write(f.remote_file(&f.stored[0]), "bit rot!!!").expect("tamper");
         let repo = open(f.repo_dir.path()).await;
         let tablet = &f.request(&[7], &f.stored).tablets[0];
-        let err = download_tablet(&f.store, &repo, JOB, tablet, None)
+        let meter = Meter::new(&DOWNLOADED_BYTES);
+        let err = download_tablet(&f.store, &repo, JOB, tablet, None, &meter)
             .await
             .expect_err("corrupt");
         assert!(

@@ -156,6 +156,8 @@ impl pb::backend_server::Backend for BackendService {
             start_time_ms: self.start_time_ms,
             version: rpc::STARLING_VERSION.to_string(),
             storage_root: self.store.root().display().to_string(),
+            uploaded_bytes: crate::transfer::UPLOADED_BYTES.load(std::sync::atomic::Ordering::Relaxed),
+            downloaded_bytes: crate::transfer::DOWNLOADED_BYTES.load(std::sync::atomic::Ordering::Relaxed),
         }))
     }
 

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use repository::{RateLimiter, Repository};
 use rpc::pb;
@@ -50,13 +52,69 @@ async fn open_repository(spec: Option<pb::RepositorySpec>) -> Result<Repository,
         .map_err(|e| Status::unavailable(e.to_string()))
 }
 
+/// Bytes moved by this BE's uploads and downloads since it started, for the
+/// FE's metrics (reported with each heartbeat).
+pub static UPLOADED_BYTES: AtomicU64 = AtomicU64::new(0);
+/// See [`UPLOADED_BYTES`].
+pub static DOWNLOADED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// The byte counters of one transfer task: what moved, what was already
+/// there intact, and the size of every file of the task (0 until known).
+#[derive(Debug)]
+pub(crate) struct Meter {
+    moved: AtomicU64,
+    skipped: AtomicU64,
+    total: AtomicU64,
+    process: &'static AtomicU64,
+}
+
+impl Meter {
+    /// Counters that also add what moves to the process-wide `process`.
+    pub(crate) fn new(process: &'static AtomicU64) -> Arc<Self> {
+        Arc::new(Self {
+            moved: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            process,
+        })
+    }
+
+    /// `n` bytes were transferred.
+    pub(crate) fn moved(&self, n: u64) {
+        self.moved.fetch_add(n, Ordering::Relaxed);
+        self.process.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` bytes were found in place and not transferred.
+    pub(crate) fn skipped(&self, n: u64) {
+        self.skipped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            moved: self.moved.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+            total: self.total.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A snapshot of a [`Meter`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) moved: u64,
+    pub(crate) skipped: u64,
+    pub(crate) total: u64,
+}
+
 /// A progress message of a transfer task: counts, cumulative bytes and what
 /// the message reports as finished.
 pub(crate) trait Progress: Default + Send + 'static {
     /// What one finished tablet reports.
     type Done: Send + 'static;
-    /// The message after `finished` of `total` tablets, `bytes` moved so far.
-    fn new(finished: u32, total: u32, bytes: u64, done: Self::Done) -> Self;
+    /// The message after `finished` of `total` tablets, with the task's byte
+    /// counts and the tablet that just finished, if any.
+    fn new(finished: u32, total: u32, bytes: Counts, done: Option<Self::Done>) -> Self;
     /// True for the message that completes the task.
     fn completes(&self) -> bool;
 }
@@ -66,12 +124,14 @@ macro_rules! progress_message {
     ($message:ty, $done:ty) => {
         impl Progress for $message {
             type Done = $done;
-            fn new(finished_num: u32, total_num: u32, bytes: u64, done: Self::Done) -> Self {
+            fn new(finished_num: u32, total_num: u32, bytes: Counts, done: Option<Self::Done>) -> Self {
                 Self {
                     finished_num,
                     total_num,
-                    bytes,
-                    done: vec![done],
+                    bytes: bytes.moved,
+                    bytes_skipped: bytes.skipped,
+                    bytes_total: bytes.total,
+                    done: done.into_iter().collect(),
                 }
             }
             fn completes(&self) -> bool {
@@ -84,28 +144,44 @@ macro_rules! progress_message {
 progress_message!(pb::UploadProgress, pb::UploadedTablet);
 progress_message!(pb::DownloadProgress, u64);
 
+/// How often a running task reports its byte counts between tablets.
+const TICK: Duration = Duration::from_millis(250);
+
 /// Runs `work` for every tablet against the repository `spec` names, at most
-/// as many at once as `slots` has permits. Each tablet reports what it
-/// finished and the bytes it moved; a message goes to the returned receiver as
-/// each finishes. The first failure ends the stream with its status and
-/// aborts the other tablets; so does dropping the receiver.
-pub(crate) fn run_tablets<T, P, F, Fut>(
+/// as many at once as `slots` has permits, while `size` finds the bytes of
+/// the whole task. Each tablet counts its bytes on the task's [`Meter`] and
+/// reports what it finished; a message goes to the returned receiver as each
+/// finishes, and every [`TICK`] while the counts change. The first failure
+/// ends the stream with its status and aborts the other tablets; so does
+/// dropping the receiver.
+pub(crate) fn run_tablets<T, P, F, Fut, S, SFut>(
     spec: Option<pb::RepositorySpec>,
     slots: Arc<Semaphore>,
+    meter: Arc<Meter>,
     tablets: Vec<T>,
+    size: S,
     work: F,
 ) -> mpsc::Receiver<Result<P, Status>>
 where
     T: Send + 'static,
     P: Progress,
-    F: Fn(Arc<Repository>, T) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(P::Done, u64), BeError>> + Send + 'static,
+    F: Fn(Arc<Repository>, T, Arc<Meter>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<P::Done, BeError>> + Send + 'static,
+    S: FnOnce(Arc<Repository>) -> SFut + Send + 'static,
+    SFut: Future<Output = Result<u64, BeError>> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let closed = tx.clone();
+        let tasks = Tablets {
+            slots,
+            meter,
+            tablets,
+            size,
+            work,
+        };
         tokio::select! {
-            () = drive(spec, slots, tablets, work, tx) => {}
+            () = drive(spec, tasks, tx) => {}
             // The FE went away: dropping the tasks' JoinSet aborts them.
             () = closed.closed() => {}
         }
@@ -113,17 +189,26 @@ where
     rx
 }
 
-async fn drive<T, P, F, Fut>(
-    spec: Option<pb::RepositorySpec>,
+/// What [`run_tablets`] runs.
+struct Tablets<T, S, F> {
     slots: Arc<Semaphore>,
+    meter: Arc<Meter>,
     tablets: Vec<T>,
+    size: S,
     work: F,
+}
+
+async fn drive<T, P, F, Fut, S, SFut>(
+    spec: Option<pb::RepositorySpec>,
+    tasks: Tablets<T, S, F>,
     tx: mpsc::Sender<Result<P, Status>>,
 ) where
     T: Send + 'static,
     P: Progress,
-    F: Fn(Arc<Repository>, T) -> Fut,
-    Fut: Future<Output = Result<(P::Done, u64), BeError>> + Send + 'static,
+    F: Fn(Arc<Repository>, T, Arc<Meter>) -> Fut,
+    Fut: Future<Output = Result<P::Done, BeError>> + Send + 'static,
+    S: FnOnce(Arc<Repository>) -> SFut,
+    SFut: Future<Output = Result<u64, BeError>> + Send + 'static,
 {
     let repo = match open_repository(spec).await {
         Ok(r) => Arc::new(r),
@@ -132,15 +217,24 @@ async fn drive<T, P, F, Fut>(
             return;
         }
     };
+    let Tablets {
+        slots,
+        meter,
+        tablets,
+        size,
+        work,
+    } = tasks;
     let total = tablets.len() as u32;
     if total == 0 {
         let _ = tx.send(Ok(P::default())).await;
         return;
     }
+    let mut sizing = Box::pin(size(Arc::clone(&repo)));
+    let mut sized = false;
     let mut running = JoinSet::new();
     for tablet in tablets {
         let slots = Arc::clone(&slots);
-        let job = work(Arc::clone(&repo), tablet);
+        let job = work(Arc::clone(&repo), tablet, Arc::clone(&meter));
         running.spawn(async move {
             let _slot = slots
                 .acquire_owned()
@@ -149,21 +243,62 @@ async fn drive<T, P, F, Fut>(
             job.await
         });
     }
-    let (mut finished, mut bytes) = (0u32, 0u64);
-    while let Some(joined) = running.join_next().await {
-        let outcome = joined
-            .map_err(|e| Status::internal(e.to_string()))
-            .and_then(|r| r.map_err(Status::from));
-        let message = outcome.map(|(done, moved)| {
-            finished += 1;
-            bytes += moved;
-            P::new(finished, total, bytes, done)
-        });
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut finished = 0u32;
+    let mut reported = Counts::default();
+    loop {
+        let message = tokio::select! {
+            joined = running.join_next() => {
+                let Some(joined) = joined else { return };
+                let outcome = joined
+                    .map_err(|e| Status::internal(e.to_string()))
+                    .and_then(|r| r.map_err(Status::from));
+                match outcome {
+                    Ok(done) => {
+                        finished += 1;
+                        if finished == total && !sized {
+                            // The message that completes the task carries its size.
+                            sized = true;
+                            record_size(&meter, (&mut sizing).await);
+                        }
+                        reported = meter.counts();
+                        Ok(P::new(finished, total, reported, Some(done)))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            total_bytes = &mut sizing, if !sized => {
+                sized = true;
+                record_size(&meter, total_bytes);
+                continue;
+            }
+            _ = ticks.tick() => {
+                let now = meter.counts();
+                if now == reported {
+                    continue;
+                }
+                reported = now;
+                Ok(P::new(finished, total, now, None))
+            }
+        };
         let failed = message.is_err();
         if tx.send(message).await.is_err() || failed {
             running.abort_all();
             return;
         }
+        if finished == total {
+            return;
+        }
+    }
+}
+
+/// Keeps the size of a task on its meter. A task whose size is unknown still
+/// runs; it reports no total.
+fn record_size(meter: &Meter, size: Result<u64, BeError>) {
+    match size {
+        Ok(n) => meter.total.store(n, Ordering::Relaxed),
+        Err(e) => tracing::warn!(error = %e, "sizing a transfer task failed"),
     }
 }
 
@@ -219,13 +354,21 @@ pub fn upload(
         .as_ref()
         .and_then(|spec| repository::location::local_dir(&spec.location))
         .map(Path::to_path_buf);
+    let dirs: Vec<String> = req.tablets.iter().map(|t| t.snapshot_path.clone()).collect();
+    let sizing_store = Arc::clone(&store);
     let progress = run_tablets(
         req.repository,
         Arc::clone(&transfers.upload_slots),
+        Meter::new(&UPLOADED_BYTES),
         req.tablets,
-        move |repo, tablet| {
+        move |_| async move {
+            tokio::task::spawn_blocking(move || snapshot_bytes(&sizing_store, &dirs))
+                .await
+                .map_err(|e| BeError::Transport(format!("task failed: {e}")))?
+        },
+        move |repo, tablet, meter| {
             let (store, limit) = (Arc::clone(&store), limit.clone());
-            async move { upload_tablet(&store, &repo, &tablet, limit.as_deref()).await }
+            async move { upload_tablet(&store, &repo, &tablet, limit.as_deref(), &meter).await }
         },
     );
     match local_root {
@@ -234,31 +377,53 @@ pub fn upload(
     }
 }
 
-async fn upload_tablet(
-    store: &TabletStore,
-    repo: &Repository,
-    tablet: &pb::UploadTablet,
-    limit: Option<&RateLimiter>,
-) -> Result<(pb::UploadedTablet, u64), BeError> {
-    let dir: PathBuf = store.snapshot_dir(&tablet.snapshot_path)?;
-    let existing = repo.list_dir(&tablet.remote_dir).await?.files;
+/// The bytes of every file in the snapshot directories `dirs`.
+fn snapshot_bytes(store: &TabletStore, dirs: &[String]) -> Result<u64, BeError> {
+    let mut total = 0;
+    for dir in dirs {
+        for entry in std::fs::read_dir(store.snapshot_dir(dir)?)? {
+            let meta = entry?.metadata()?;
+            if meta.is_file() {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// The file names of a snapshot directory, sorted.
+fn snapshot_files(dir: &Path) -> Result<Vec<String>, BeError> {
     let mut names: Vec<String> = Vec::new();
-    for entry in std::fs::read_dir(&dir)? {
+    for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_type()?.is_file() {
             names.push(entry.file_name().to_string_lossy().into_owned());
         }
     }
     names.sort();
+    Ok(names)
+}
+
+async fn upload_tablet(
+    store: &TabletStore,
+    repo: &Repository,
+    tablet: &pb::UploadTablet,
+    limit: Option<&RateLimiter>,
+    meter: &Meter,
+) -> Result<pb::UploadedTablet, BeError> {
+    let dir: PathBuf = store.snapshot_dir(&tablet.snapshot_path)?;
+    let existing = repo.list_dir(&tablet.remote_dir).await?.files;
+    let names = snapshot_files(&dir)?;
     let mut stored = Vec::with_capacity(names.len());
-    let mut sent = 0u64;
     for name in &names {
         let already = existing.iter().find(|f| &f.name == name);
         let up = repo
             .upload_file(&dir.join(name), &tablet.remote_dir, name, already, limit)
             .await?;
         if up.transferred {
-            sent += up.size;
+            meter.moved(up.size);
+        } else {
+            meter.skipped(up.size);
         }
         if let Some(written) = up.local_path {
             tokio::task::spawn_blocking(move || batch::start_writeback(&written))
@@ -267,21 +432,19 @@ async fn upload_tablet(
         }
         stored.push(up.stored_name);
     }
-    Ok((
-        pb::UploadedTablet {
-            tablet_id: tablet.tablet_id,
-            stored_names: stored,
-        },
-        sent,
-    ))
+    Ok(pb::UploadedTablet {
+        tablet_id: tablet.tablet_id,
+        stored_names: stored,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
+
+    static TEST_BYTES: AtomicU64 = AtomicU64::new(0);
 
     /// Counts the tablets whose work was dropped (finished or aborted).
     struct Dropped(Arc<AtomicUsize>);
@@ -314,15 +477,20 @@ mod tests {
         let rx = run_tablets(
             spec(dir),
             Arc::new(Semaphore::new(4)),
+            Meter::new(&TEST_BYTES),
             vec![1u64, 2, 3],
-            move |_, id| {
+            |_| async { Ok(30) },
+            move |_, id, meter| {
                 let guard = Dropped(Arc::clone(&counter));
                 let outcome = (id == 1).then(|| first.lock().take());
                 async move {
                     let _guard = guard;
                     match outcome {
                         Some(Some(err)) => Err(err),
-                        Some(None) => Ok((id, 10)),
+                        Some(None) => {
+                            meter.moved(10);
+                            Ok(id)
+                        }
                         None => std::future::pending().await,
                     }
                 }
@@ -360,7 +528,45 @@ mod tests {
             (first.finished_num, first.total_num, first.bytes, first.done),
             (1, 3, 10, vec![1])
         );
+        assert!(
+            TEST_BYTES.load(Ordering::Relaxed) >= 10,
+            "moved bytes count process-wide"
+        );
         drop(rx);
         wait_for(&dropped, 3).await;
+    }
+
+    #[tokio::test]
+    async fn a_task_reports_bytes_while_its_tablets_run() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut rx = run_tablets::<u64, pb::DownloadProgress, _, _, _, _>(
+            spec(dir.path()),
+            Arc::new(Semaphore::new(1)),
+            Meter::new(&TEST_BYTES),
+            vec![1],
+            |_| async { Ok(100) },
+            |_, _, meter| async move {
+                meter.moved(40);
+                meter.skipped(2);
+                std::future::pending().await
+            },
+        );
+        let tick = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a tick")
+            .expect("a message")
+            .expect("progress");
+        assert_eq!(
+            (
+                tick.finished_num,
+                tick.total_num,
+                tick.bytes,
+                tick.bytes_skipped,
+                tick.bytes_total
+            ),
+            (0, 1, 40, 2, 100)
+        );
+        assert!(tick.done.is_empty());
+        assert!(!tick.completes());
     }
 }

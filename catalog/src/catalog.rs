@@ -7,10 +7,12 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::CatalogError;
 use crate::keys::{
-    self, CF_BACKENDS, CF_DATABASES, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_ROLES, CF_TABLES,
-    CF_USERS, CF_VARIABLES,
+    self, CF_BACKENDS, CF_DATABASES, CF_JOB_HISTORY, CF_JOBS, CF_LABELS, CF_META, CF_REPOSITORIES, CF_ROLES,
+    CF_TABLES, CF_USERS, CF_VARIABLES,
 };
-use crate::model::{self, Backend, Database, GlobalVariable, Job, LoadLabel, Repository, Role, Table, User};
+use crate::model::{
+    self, Backend, Database, GlobalVariable, Job, JobRecord, LoadLabel, Repository, Role, Table, User,
+};
 use crate::store::{Store, Write};
 
 /// The whole catalog in memory. Read through [`Catalog::read`].
@@ -27,6 +29,7 @@ pub struct State {
     variables: BTreeMap<String, String>,
     repositories: BTreeMap<u64, Repository>,
     jobs: BTreeMap<u64, Job>,
+    history: BTreeMap<(i64, u64), JobRecord>,
     next_id: u64,
     cluster_id: u64,
 }
@@ -119,6 +122,11 @@ impl State {
         self.jobs.get(&db_id)
     }
 
+    /// Ended jobs, oldest first (SHOW JOBS).
+    pub fn job_history(&self) -> impl Iterator<Item = &JobRecord> {
+        self.history.values()
+    }
+
     /// The id chosen when this catalog was first created.
     pub fn cluster_id(&self) -> u64 {
         self.cluster_id
@@ -184,6 +192,12 @@ impl State {
             Change::PutJob(job) => {
                 self.jobs.insert(job.db_id(), *job);
             }
+            Change::PutJobRecord(record) => {
+                self.history.insert(record.key(), *record);
+            }
+            Change::DeleteJobRecord(key) => {
+                self.history.remove(&key);
+            }
         }
     }
 }
@@ -215,6 +229,10 @@ pub enum Change {
     DeleteRepository(u64),
     /// Record a database's last job (replacing the previous one).
     PutJob(Box<Job>),
+    /// Record an ended job in the history.
+    PutJobRecord(Box<JobRecord>),
+    /// Forget an ended job (its history key).
+    DeleteJobRecord((i64, u64)),
     /// Create or replace a role.
     PutRole(Role),
     /// Remove a role.
@@ -246,6 +264,8 @@ impl Change {
             Change::PutRepository(r) => put(CF_REPOSITORIES, keys::id_key(r.id).to_vec(), r),
             Change::DeleteRepository(id) => del(CF_REPOSITORIES, keys::id_key(*id).to_vec()),
             Change::PutJob(j) => put(CF_JOBS, keys::id_key(j.db_id()).to_vec(), j.as_ref()),
+            Change::PutJobRecord(r) => put(CF_JOB_HISTORY, keys::history_key(r.key()), r.as_ref()),
+            Change::DeleteJobRecord(key) => del(CF_JOB_HISTORY, keys::history_key(*key)),
         }
     }
 }
@@ -354,6 +374,10 @@ impl Catalog {
         for (key, value) in store.scan(CF_JOBS)? {
             let j: Job = model::decode(&keys::describe(CF_JOBS, &key), &value)?;
             state.apply(Change::PutJob(Box::new(j)));
+        }
+        for (key, value) in store.scan(CF_JOB_HISTORY)? {
+            let r: JobRecord = model::decode(&keys::describe(CF_JOB_HISTORY, &key), &value)?;
+            state.apply(Change::PutJobRecord(Box::new(r)));
         }
         state.next_id = read_u64(&store, keys::META_NEXT_ID)?.unwrap_or(FIRST_ID);
         state.cluster_id = match read_u64(&store, keys::META_CLUSTER_ID)? {

@@ -22,6 +22,8 @@ pub const CF_VARIABLES: &str = "variables";
 pub const CF_REPOSITORIES: &str = "repositories";
 /// Column family of BACKUP/RESTORE jobs: each database's last job, keyed by database id.
 pub const CF_JOBS: &str = "jobs";
+/// Column family of ended jobs (SHOW JOBS), keyed by submit time then database id.
+pub const CF_JOB_HISTORY: &str = "job_history";
 /// Column family of singletons.
 pub const CF_META: &str = "meta";
 
@@ -36,6 +38,7 @@ pub const ALL_CFS: &[&str] = &[
     CF_VARIABLES,
     CF_REPOSITORIES,
     CF_JOBS,
+    CF_JOB_HISTORY,
     CF_META,
 ];
 
@@ -62,6 +65,14 @@ pub fn user_key(name: &str, host: &str) -> Vec<u8> {
 pub fn label_key(db_id: u64, label: &str) -> Vec<u8> {
     let mut key = db_id.to_be_bytes().to_vec();
     key.extend_from_slice(label.as_bytes());
+    key
+}
+
+/// Key of a job history record: submit time (as sortable bytes), then database id.
+pub fn history_key((create_time_ms, db_id): (i64, u64)) -> Vec<u8> {
+    // Flipping the sign bit makes negative times sort before positive ones.
+    let mut key = ((create_time_ms as u64) ^ (1 << 63)).to_be_bytes().to_vec();
+    key.extend_from_slice(&db_id.to_be_bytes());
     key
 }
 

@@ -8,6 +8,7 @@
 mod backend;
 mod database;
 mod job;
+mod job_history;
 mod job_status;
 mod label;
 mod partition;
@@ -22,6 +23,7 @@ mod variable;
 pub use backend::Backend;
 pub use database::Database;
 pub use job::{BackupJob, BackupState, BackupTableRef, Job, TabletSnapshot};
+pub use job_history::{JobProgress, JobRecord, JobType};
 pub use job_status::{JobPause, JobStatus};
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
@@ -43,8 +45,9 @@ use serde::de::DeserializeOwned;
 use crate::error::CatalogError;
 
 /// Newest record format this build writes and reads. Version 2 added roles
-/// and users' roles, default roles and grants (all defaulted when absent).
-pub const FORMAT_VERSION: u32 = 3;
+/// and users' roles, default roles and grants (all defaulted when absent);
+/// version 3 jobs' pauses; version 4 the job history and jobs' byte counts.
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize)]
 struct VersionedRef<'a, T> {

@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use catalog::{
-    Backend, BackupState, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job, KeyPart,
-    LoadLabel, PartitionKey, PartitionRange, Privilege, PrivilegeObject, Repository, RestoreState, Role,
-    Table, User,
+    Backend, BackupState, Catalog, CatalogError, Change, ColumnType, Database, GlobalVariable, Job,
+    JobRecord, JobType, KeyPart, LoadLabel, PartitionKey, PartitionRange, Privilege, PrivilegeObject,
+    Repository, RestoreState, Role, Table, User,
 };
 
 fn db(id: u64, name: &str) -> Database {
@@ -185,6 +185,67 @@ fn version_three_jobs_keep_their_pauses() {
     };
     assert!(r.pause.is_paused() && !r.pause.on_error);
     assert_eq!(r.pause.paused_ms(1_764_800_001_000), 1250);
+}
+
+#[test]
+fn version_four_jobs_keep_their_bytes_and_history_records_decode() {
+    let text = include_str!("compat/v4.json");
+    let fixture: serde_json::Value = serde_json::from_str(text).unwrap();
+    let bytes = |k: &str| serde_json::to_vec(&fixture[k]).unwrap();
+    let Job::Backup(b) = catalog::model::decode("job", &bytes("backup_job")).unwrap() else {
+        panic!("not a backup job");
+    };
+    assert_eq!(
+        (b.progress.bytes_done, b.progress.bytes_total, b.progress.rows),
+        (123_456, 123_456, 42)
+    );
+    let r: JobRecord = catalog::model::decode("history", &bytes("history_record")).unwrap();
+    assert_eq!(
+        (r.job_type, r.state.as_str(), r.progress.bytes_total),
+        (JobType::Backup, "CANCELLED", 4000)
+    );
+    assert_eq!(r.error, "[COMMON_ERROR, msg: user cancelled]");
+    // A version 3 job has counted nothing yet.
+    let v3: serde_json::Value = serde_json::from_str(include_str!("compat/v3.json")).unwrap();
+    let Job::Backup(old) =
+        catalog::model::decode("job", &serde_json::to_vec(&v3["backup_job"]).unwrap()).unwrap()
+    else {
+        panic!("not a backup job");
+    };
+    assert_eq!(old.progress, catalog::JobProgress::default());
+}
+
+#[test]
+fn job_history_survives_reopen_in_submit_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |create_time_ms: i64, db_id: u64| JobRecord {
+        job_id: create_time_ms,
+        job_type: JobType::Restore,
+        db_id,
+        db_name: format!("db{db_id}"),
+        label: "l".into(),
+        repo_name: "r".into(),
+        state: "FINISHED".into(),
+        progress: catalog::JobProgress::default(),
+        create_time_ms,
+        finished_ms: create_time_ms + 1,
+        error: String::new(),
+    };
+    {
+        let catalog = Catalog::open(dir.path()).unwrap();
+        catalog
+            .update(|txn| {
+                for (t, db) in [(300, 1), (-5, 2), (100, 2), (100, 1)] {
+                    txn.push(Change::PutJobRecord(Box::new(record(t, db))));
+                }
+                txn.push(Change::DeleteJobRecord((100, 2)));
+                Ok::<_, CatalogError>(())
+            })
+            .unwrap();
+    }
+    let catalog = Catalog::open(dir.path()).unwrap();
+    let keys: Vec<(i64, u64)> = catalog.read().job_history().map(JobRecord::key).collect();
+    assert_eq!(keys, [(-5, 2), (100, 1), (300, 1)]);
 }
 
 #[test]

@@ -64,6 +64,9 @@ config_struct! {
         orphan_tablet_check_interval_second: u64 = 300u64,
         /// Seconds a replica must exist before it may count as an orphan.
         orphan_tablet_grace_second: u64 = 600u64,
+        /// Seconds an ended BACKUP or RESTORE job stays listed in SHOW JOBS
+        /// (each database's last job stays in SHOW BACKUP / SHOW RESTORE regardless).
+        job_history_keep_seconds: u64 = 604_800u64,
         /// Log filter (error, warn, info, debug, trace or a tracing directive).
         sys_log_level: String = "info",
     }

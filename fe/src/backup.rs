@@ -18,6 +18,9 @@
 
 mod backup_job;
 mod driver;
+mod history;
+mod options;
+mod progress;
 mod repos;
 mod restore_job;
 mod restore_plan;
@@ -33,7 +36,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::{BackupJob, Catalog, Change, Job, JobStatus, RestoreJob};
+use catalog::{BackupJob, Catalog, Job, JobStatus, RestoreJob};
 use conf::FeConfig;
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -41,6 +44,7 @@ use tokio::sync::watch;
 use crate::cluster::Cluster;
 use crate::error::FeError;
 
+pub use history::{JobView, jobs, show_jobs};
 pub use repos::{create_repository, drop_repository, show_repositories};
 pub use restore_submit::restore;
 pub use show::{cancel_backup, show_backup};
@@ -58,6 +62,8 @@ pub struct Volatile {
     pub progress: BTreeMap<String, (u32, u32)>,
     /// Task signature → its last error.
     pub task_errors: BTreeMap<String, String>,
+    /// Bytes of the transfer state running now.
+    pub transfer: progress::Transfer,
 }
 
 /// A running job's live state and control handles.
@@ -89,7 +95,9 @@ impl<J> JobCtl<J> {
     /// Asks the driver to cancel with `status` and waits (up to 30 s) until it stopped.
     async fn cancel_and_wait(&self, status: JobStatus) -> bool {
         let mut done = self.done.subscribe();
-        let _ = self.cancel.send(Some(status));
+        // `send_replace` stores the value even before the driver subscribed
+        // (`send` would drop a cancel that arrives right after the submit).
+        self.cancel.send_replace(Some(status));
         tokio::time::timeout(Duration::from_secs(30), done.wait_for(|d| *d))
             .await
             .is_ok()
@@ -132,6 +140,28 @@ impl Running {
         }
     }
 
+    /// A receiver that turns true once the job's driver stopped.
+    fn done_signal(&self) -> watch::Receiver<bool> {
+        match self {
+            Running::Backup(c) => c.done.subscribe(),
+            Running::Restore(c) => c.done.subscribe(),
+        }
+    }
+
+    /// The job as its driver sees it, with its progress.
+    fn snapshot(&self) -> (Job, Volatile) {
+        match self {
+            Running::Backup(c) => (
+                Job::Backup(Box::new(c.job.lock().clone())),
+                c.volatile.lock().clone(),
+            ),
+            Running::Restore(c) => (
+                Job::Restore(Box::new(c.job.lock().clone())),
+                c.volatile.lock().clone(),
+            ),
+        }
+    }
+
     fn is(&self, done: &watch::Sender<bool>) -> bool {
         match self {
             Running::Backup(c) => std::ptr::eq(&c.done, done),
@@ -163,6 +193,12 @@ impl Backups {
 
     /// Restarts every unfinished job from its persisted state (FE start).
     pub fn resume(self: &Arc<Self>) {
+        if let Err(e) = self
+            .catalog
+            .update(|txn| history::backfill(txn, self.history_keep_s()))
+        {
+            tracing::warn!(error = %e, "the job history could not be brought up to date");
+        }
         let unfinished: Vec<Job> = self
             .catalog
             .read()
@@ -202,7 +238,7 @@ impl Backups {
         tokio::spawn(async move {
             run.await;
             this.running.lock().retain(|_, r| !r.is(&ctl.done));
-            let _ = ctl.done.send(true);
+            ctl.done.send_replace(true);
         });
     }
 
@@ -282,7 +318,7 @@ impl Backups {
     /// Persists a backup job record.
     fn persist(&self, job: &BackupJob) -> Result<(), FeError> {
         self.catalog.update(|txn| {
-            txn.push(Change::PutJob(Box::new(Job::Backup(Box::new(job.clone())))));
+            history::put_job(txn, Job::Backup(Box::new(job.clone())), self.history_keep_s());
             Ok::<_, FeError>(())
         })
     }
@@ -290,9 +326,14 @@ impl Backups {
     /// Persists a restore job record.
     fn persist_restore(&self, job: &RestoreJob) -> Result<(), FeError> {
         self.catalog.update(|txn| {
-            txn.push(Change::PutJob(Box::new(Job::Restore(Box::new(job.clone())))));
+            history::put_job(txn, Job::Restore(Box::new(job.clone())), self.history_keep_s());
             Ok::<_, FeError>(())
         })
+    }
+
+    /// Seconds an ended job stays in SHOW JOBS.
+    fn history_keep_s(&self) -> u64 {
+        self.config.job_history_keep_seconds
     }
 
     /// Takes the submission lock (spec §4.4: 10 s, then a clear error).

@@ -48,6 +48,10 @@ pub struct BackendStatus {
     pub disk_available_bytes: u64,
     /// BE version string.
     pub version: String,
+    /// Bytes the BE's BACKUP uploads moved since it started.
+    pub uploaded_bytes: u64,
+    /// Bytes the BE's RESTORE downloads moved since it started.
+    pub downloaded_bytes: u64,
 }
 
 /// Backends, their liveness, and connections to them.
@@ -161,6 +165,8 @@ impl Cluster {
                     entry.disk_total_bytes = resp.disk_total_bytes;
                     entry.disk_available_bytes = resp.disk_available_bytes;
                     entry.version = resp.version;
+                    entry.uploaded_bytes = resp.uploaded_bytes;
+                    entry.downloaded_bytes = resp.downloaded_bytes;
                 }
                 Err(msg) => {
                     if entry.alive {

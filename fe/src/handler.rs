@@ -103,6 +103,7 @@ fn returns_rows(stmt: &Statement) -> bool {
             | S::ShowRepositories
             | S::ShowBackup { .. }
             | S::ShowRestore { .. }
+            | S::ShowJobs { .. }
             | S::ShowSnapshot { .. }
             | S::ShowCharset
             | S::ShowCollation { .. }
@@ -188,6 +189,10 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         }
         S::ShowRestore { database, tail } => {
             let rows = backup::show_restore(fe, database.as_deref())?;
+            crate::query::rows::apply_tail(rows, tail.as_deref()).await
+        }
+        S::ShowJobs { database, tail } => {
+            let rows = backup::show_jobs(fe, database.as_deref())?;
             crate::query::rows::apply_tail(rows, tail.as_deref()).await
         }
         S::CancelBackup { database, .. } => match database {

@@ -1,6 +1,7 @@
-//! The FE's HTTP port: health, Stream Load and load error logs.
+//! The FE's HTTP port: health, Stream Load, load error logs and metrics.
 
 mod error_log;
+mod metrics;
 mod stream_load;
 
 use std::future::Future;
@@ -84,6 +85,7 @@ pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Out
         )
         .route("/api/{db}/{table}/_stream_load", put(stream_load::handle))
         .route("/api/_load_error_log", get(error_log::handle))
+        .route("/metrics", get(metrics::handle))
         .layer(DefaultBodyLimit::disable())
         .with_state(fe);
     // Nagle off, as on every Starling socket: responses go out at once.

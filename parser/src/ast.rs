@@ -272,6 +272,14 @@ pub enum Statement {
         /// The raw `WHERE` / `ORDER BY` / `LIMIT` text, applied to the rows.
         tail: Option<String>,
     },
+    /// `SHOW JOBS [{FROM|IN} db] [WHERE ...] [ORDER BY ...] [LIMIT ...]`
+    /// (Starling's job history: every BACKUP and RESTORE, running and ended).
+    ShowJobs {
+        /// Database, when given.
+        database: Option<String>,
+        /// The raw `WHERE` / `ORDER BY` / `LIMIT` text, applied to the rows.
+        tail: Option<String>,
+    },
     /// `CANCEL BACKUP {{FROM|IN} db | FOR EXTERNAL CATALOG}`
     CancelBackup {
         /// Database, for the `FROM db` form.
@@ -413,6 +421,7 @@ impl Statement {
             Self::Restore(_) => "Restore",
             Self::ShowBackup { .. } => "ShowBackup",
             Self::ShowRestore { .. } => "ShowRestore",
+            Self::ShowJobs { .. } => "ShowJobs",
             Self::CancelBackup { .. } => "CancelBackup",
             Self::CancelRestore { .. } => "CancelRestore",
             Self::SteerJob { .. } => "SteerJob",
@@ -472,6 +481,7 @@ pub const STATEMENT_KINDS: &[&str] = &[
     "Restore",
     "ShowBackup",
     "ShowRestore",
+    "ShowJobs",
     "CancelBackup",
     "CancelRestore",
     "SteerJob",
@@ -680,6 +690,10 @@ impl fmt::Display for Statement {
             }
             Statement::ShowRestore { database, tail } => {
                 write!(f, "SHOW RESTORE{}", FromDb(database))?;
+                tail.iter().try_for_each(|t| write!(f, " {t}"))
+            }
+            Statement::ShowJobs { database, tail } => {
+                write!(f, "SHOW JOBS{}", FromDb(database))?;
                 tail.iter().try_for_each(|t| write!(f, " {t}"))
             }
             Statement::CancelBackup {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::job_history::{JobProgress, JobRecord, JobType};
 use super::job_status::{JobPause, JobStatus};
 use super::restore_job::RestoreJob;
 
@@ -36,6 +37,71 @@ impl Job {
         match self {
             Job::Backup(j) => j.state.is_done(),
             Job::Restore(j) => j.state.is_done(),
+        }
+    }
+
+    /// What the history keeps of the job once it ended; `None` while it runs.
+    pub fn record(&self) -> Option<JobRecord> {
+        self.is_done().then(|| self.summary())
+    }
+
+    /// True while paused.
+    pub fn is_paused(&self) -> bool {
+        match self {
+            Job::Backup(j) => j.pause.is_paused(),
+            Job::Restore(j) => j.pause.is_paused(),
+        }
+    }
+
+    /// The job as SHOW JOBS lists it: `State` is `PAUSED` while paused, and
+    /// `finished_ms` is the submit time until it ended.
+    pub fn summary(&self) -> JobRecord {
+        let (job_type, job_id, db_id, db_name, label, repo_name, state, progress, created, finished, status) =
+            match self {
+                Job::Backup(j) => (
+                    JobType::Backup,
+                    j.job_id,
+                    j.db_id,
+                    &j.db_name,
+                    &j.label,
+                    &j.repo_name,
+                    j.state.name(),
+                    j.progress,
+                    j.create_time_ms,
+                    j.finished_ms,
+                    &j.status,
+                ),
+                Job::Restore(j) => (
+                    JobType::Restore,
+                    j.job_id,
+                    j.db_id,
+                    &j.db_name,
+                    &j.label,
+                    &j.repo_name,
+                    j.state.name(),
+                    j.progress,
+                    j.create_time_ms,
+                    j.finished_ms,
+                    &j.status,
+                ),
+            };
+        let state = if self.is_paused() { "PAUSED" } else { state };
+        JobRecord {
+            job_id,
+            job_type,
+            db_id,
+            db_name: db_name.clone(),
+            label: label.clone(),
+            repo_name: repo_name.clone(),
+            state: state.to_string(),
+            progress,
+            create_time_ms: created,
+            finished_ms: finished.unwrap_or(created),
+            error: if status.is_ok() {
+                String::new()
+            } else {
+                status.render()
+            },
         }
     }
 }
@@ -162,4 +228,7 @@ pub struct BackupJob {
     /// Pauses (absent in older records: never paused).
     #[serde(default)]
     pub pause: JobPause,
+    /// Bytes and rows moved (absent in older records: nothing counted yet).
+    #[serde(default)]
+    pub progress: JobProgress,
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::job_history::JobProgress;
 use super::job_status::{JobPause, JobStatus};
 
 /// States of a RESTORE job, in order.
@@ -185,4 +186,7 @@ pub struct RestoreJob {
     /// Pauses (absent in older records: never paused).
     #[serde(default)]
     pub pause: JobPause,
+    /// Bytes and rows moved (absent in older records: nothing counted yet).
+    #[serde(default)]
+    pub progress: JobProgress,
 }

@@ -17,8 +17,10 @@ use repository::{TabletPath, layout};
 use rpc::pb;
 
 use super::driver::{self, JobKind};
+use super::progress::TaskBytes;
 use super::tasks::{
-    Step, TASK_CONCURRENCY, client, common, repository, rpc_error, start_progress, tasks_of, with_retries,
+    Step, TASK_CONCURRENCY, TaskError, client, common, repository, rpc_error, start_progress, tasks_of,
+    transfer_error, with_retries,
 };
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
@@ -60,6 +62,10 @@ impl JobKind for BackupJob {
 
     fn status_mut(&mut self) -> &mut JobStatus {
         &mut self.status
+    }
+
+    fn progress_mut(&mut self) -> &mut catalog::JobProgress {
+        &mut self.progress
     }
 
     fn persist(&self, b: &Backups) -> Step {
@@ -175,7 +181,7 @@ fn pending(b: &Backups, job: &mut BackupJob) -> Step {
     if state.database_by_id(job.db_id).is_none() {
         return Err(common(format!("database {} has been dropped", job.db_id)));
     }
-    let (mut tables, mut snapshots) = (Vec::new(), Vec::new());
+    let (mut tables, mut snapshots, mut rows) = (Vec::new(), Vec::new(), 0);
     for r in &job.objects {
         let table = state
             .table(job.db_id, &r.table)
@@ -188,6 +194,7 @@ fn pending(b: &Backups, job: &mut BackupJob) -> Step {
             copy.partitions.retain(|p| r.partitions.contains(&p.name));
         }
         for p in &copy.partitions {
+            rows += p.row_count;
             for tablet in &p.tablets {
                 let mut usable: Vec<_> = tablet
                     .replicas
@@ -220,6 +227,7 @@ fn pending(b: &Backups, job: &mut BackupJob) -> Step {
     }
     job.tables = tables;
     job.snapshots = snapshots;
+    job.progress.rows = rows;
     Ok(())
 }
 
@@ -375,7 +383,9 @@ async fn uploading(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) ->
         }
         ctl.volatile.lock().unfinished.remove(&sig);
     }
-    ctl.volatile.lock().progress.clear();
+    let mut v = ctl.volatile.lock();
+    v.progress.clear();
+    v.transfer.fold_into(&mut job.progress);
     Ok(())
 }
 
@@ -386,28 +396,36 @@ async fn upload_task(
     sig: &str,
     backend_id: u64,
     req: pb::UploadRequest,
-) -> Result<Vec<pb::UploadedTablet>, String> {
+) -> Result<Vec<pb::UploadedTablet>, TaskError> {
     let total = req.tablets.len() as u32;
     let mut c = client(b, backend_id)?;
     let mut stream = c
         .upload(req)
         .await
-        .map_err(|e| rpc_error(backend_id, e))?
+        .map_err(|e| transfer_error(backend_id, e))?
         .into_inner();
     let mut done = Vec::new();
     let mut finished = 0;
-    while let Some(progress) = stream.message().await.map_err(|e| rpc_error(backend_id, e))? {
+    while let Some(progress) = stream
+        .message()
+        .await
+        .map_err(|e| transfer_error(backend_id, e))?
+    {
         finished = progress.finished_num;
-        ctl.volatile
-            .lock()
-            .progress
-            .insert(sig.to_string(), (finished, total));
+        let mut v = ctl.volatile.lock();
+        v.progress.insert(sig.to_string(), (finished, total));
+        let bytes = TaskBytes {
+            moved: progress.bytes,
+            skipped: progress.bytes_skipped,
+            total: progress.bytes_total,
+        };
+        v.transfer.report(sig, bytes);
         done.extend(progress.done);
     }
     if finished != total || done.len() as u32 != total {
-        return Err(format!(
+        return Err(TaskError::Retry(format!(
             "backend {backend_id}: upload ended after {finished} of {total} tablets"
-        ));
+        )));
     }
     Ok(done)
 }

@@ -22,13 +22,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::{JobPause, JobStatus};
+use catalog::{JobPause, JobProgress, JobStatus};
 use conf::FeConfig;
 
 use super::tasks::{Step, common};
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
-use crate::error::{ErrorCode, FeError};
 
 /// A kind of long job. Its record is the job itself: the loop keeps the
 /// live copy in [`JobCtl::job`] for SHOW after every step.
@@ -68,6 +67,9 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
 
     /// The job's outcome so far, to change.
     fn status_mut(&mut self) -> &mut JobStatus;
+
+    /// The job's byte and row counts, to change.
+    fn progress_mut(&mut self) -> &mut JobProgress;
 
     /// Writes the job record.
     fn persist(&self, b: &Backups) -> Step;
@@ -145,11 +147,12 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
             Err(Interrupt::Paused) => pause(b, ctl, &mut job, None).await,
             Err(Interrupt::FailedPausing(status)) => {
                 tracing::info!(label = job.label(), status = %status.render(), "job paused on its error");
-                let _ = ctl.pause.send(true);
+                ctl.pause.send_replace(true);
                 pause(b, ctl, &mut job, Some(status)).await;
             }
             Err(Interrupt::Failed(status)) => {
                 let status = job.cancelled_status(status);
+                ctl.volatile.lock().transfer.fold_into(job.progress_mut());
                 job.cancel(b, ctl, status).await;
             }
         }
@@ -160,25 +163,13 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
 /// Pauses `job` (with the error that paused it, if any) and persists it.
 async fn pause<J: JobKind>(b: &Backups, ctl: &JobCtl<J>, job: &mut J, error: Option<JobStatus>) {
     job.pause_mut().since_ms = Some(now_ms());
+    ctl.volatile.lock().transfer.fold_into(job.progress_mut());
     if let Some(status) = error {
         *job.status_mut() = status;
     }
     ctl.volatile.lock().unfinished.clear();
     if let Err(status) = job.persist(b) {
         job.cancel(b, ctl, status).await;
-    }
-}
-
-/// `debug_pause_on` of BACKUP and RESTORE: `error` pauses a job on a failed
-/// step instead of cancelling it; `never` (the default) cancels.
-pub(super) fn parse_pause_on(value: &str) -> Result<bool, FeError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "error" => Ok(true),
-        "never" => Ok(false),
-        _ => Err(FeError::analysis_code(
-            ErrorCode::Common,
-            format!("Invalid debug_pause_on value: {value}; allowed values: error, never"),
-        )),
     }
 }
 

@@ -20,10 +20,11 @@ use futures::StreamExt;
 use rpc::pb;
 
 use super::driver::{self, JobKind};
+use super::progress::TaskBytes;
 use super::restore_plan::{self, Source};
 use super::tasks::{
     Step, TASK_CONCURRENCY, TaskError, client, common, repository, rpc_error, start_progress, tasks_of,
-    with_retries,
+    transfer_error, with_retries,
 };
 use super::{Backups, JobCtl};
 use crate::FeError;
@@ -76,6 +77,10 @@ impl JobKind for RestoreJob {
 
     fn status_mut(&mut self) -> &mut JobStatus {
         &mut self.status
+    }
+
+    fn progress_mut(&mut self) -> &mut catalog::JobProgress {
+        &mut self.progress
     }
 
     fn persist(&self, b: &Backups) -> Step {
@@ -210,7 +215,7 @@ fn register(b: &Backups, job: &mut RestoreJob, source: &Source) -> Step {
             for t in planned.tables {
                 txn.push(Change::PutTable(Box::new(t)));
             }
-            txn.push(Change::PutJob(Box::new(Job::Restore(Box::new(next.clone())))));
+            super::history::put_job(txn, Job::Restore(Box::new(next.clone())), b.history_keep_s());
             Ok::<_, FeError>(next)
         })
         .map_err(|e| common(e.to_string()))?;
@@ -273,7 +278,7 @@ async fn create_replicas(b: &Backups, job: &RestoreJob) -> Step {
 }
 
 /// DOWNLOADING: every replica's BE fetches and verifies its backed-up tablet.
-async fn downloading(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Step {
+async fn downloading(b: &Backups, ctl: &Ctl, job: &mut RestoreJob) -> Step {
     let plan = job
         .plan
         .as_ref()
@@ -315,18 +320,10 @@ async fn downloading(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Step {
         done?;
         ctl.volatile.lock().unfinished.remove(&sig);
     }
-    ctl.volatile.lock().progress.clear();
+    let mut v = ctl.volatile.lock();
+    v.progress.clear();
+    v.transfer.fold_into(&mut job.progress);
     Ok(())
-}
-
-/// A BE error of a transfer: damaged or missing repository files end the job.
-fn transfer_error(backend_id: u64, status: tonic::Status) -> TaskError {
-    let code = match status.code() {
-        tonic::Code::DataLoss => "BAD_FILE",
-        tonic::Code::NotFound => "NOT_FOUND",
-        _ => return TaskError::Retry(rpc_error(backend_id, status)),
-    };
-    TaskError::Fatal(JobStatus::err(code, rpc_error(backend_id, status)))
 }
 
 /// One DOWNLOAD task, following its progress stream to the end.
@@ -351,10 +348,14 @@ async fn download_task(
         .map_err(|e| transfer_error(backend_id, e))?
     {
         finished = progress.finished_num;
-        ctl.volatile
-            .lock()
-            .progress
-            .insert(sig.to_string(), (finished, total));
+        let mut v = ctl.volatile.lock();
+        v.progress.insert(sig.to_string(), (finished, total));
+        let bytes = TaskBytes {
+            moved: progress.bytes,
+            skipped: progress.bytes_skipped,
+            total: progress.bytes_total,
+        };
+        v.transfer.report(sig, bytes);
     }
     if finished != total {
         return Err(TaskError::Retry(format!(
@@ -429,6 +430,7 @@ fn finish(b: &Backups, job: &mut RestoreJob, stats: &HashMap<u64, (u64, u64)>) -
     let mut done = job.clone();
     done.state = RestoreState::Finished;
     done.finished_ms = Some(now);
+    done.progress.rows = stats.values().map(|(rows, _)| rows).sum();
     b.catalog
         .update(|txn| {
             for planned in &plan.tables {
@@ -460,7 +462,7 @@ fn finish(b: &Backups, job: &mut RestoreJob, stats: &HashMap<u64, (u64, u64)>) -
                 }
                 txn.push(Change::PutTable(Box::new(table)));
             }
-            txn.push(Change::PutJob(Box::new(Job::Restore(Box::new(done.clone())))));
+            super::history::put_job(txn, Job::Restore(Box::new(done.clone())), b.history_keep_s());
             Ok::<_, FeError>(())
         })
         .map_err(|e| common(e.to_string()))?;
@@ -544,7 +546,7 @@ async fn cancel(b: &Backups, ctl: &Ctl, job: &mut RestoreJob, status: JobStatus)
                 txn.push(Change::PutTable(Box::new(table)));
             }
         }
-        txn.push(Change::PutJob(Box::new(Job::Restore(Box::new(job.clone())))));
+        super::history::put_job(txn, Job::Restore(Box::new(job.clone())), b.history_keep_s());
         Ok::<_, FeError>(dropped)
     });
     match outcome {

@@ -8,6 +8,7 @@ use catalog::{Change, Database, JobStatus, Privilege, RestoreJob, RestoreState, 
 use parser::ast::{BackupObject, RestoreStmt};
 use repository::info::JobInfo;
 
+use super::options::JobOptions;
 use super::restore_plan::Source;
 use super::submit::{check_no_running_job, parse_timeout};
 use crate::Fe;
@@ -28,7 +29,7 @@ struct Props {
     timeout_s: u64,
     meta_version: i64,
     starrocks_meta_version: i64,
-    pause_on_error: bool,
+    options: JobOptions,
 }
 
 /// Parses the properties in the order given; the `backup_timestamp` and
@@ -47,11 +48,14 @@ fn properties(props: &[(String, String)], default_replication: u32) -> Result<Pr
         timeout_s: DEFAULT_TIMEOUT_S,
         meta_version: -1,
         starrocks_meta_version: -1,
-        pause_on_error: false,
+        options: JobOptions::default(),
     };
     let mut timestamp = None;
     let mut unknown = Vec::new();
     for (key, value) in props {
+        if out.options.take(key, value)? {
+            continue;
+        }
         match key.as_str() {
             "backup_timestamp" => timestamp = Some(value.clone()),
             "replication_num" => {
@@ -71,7 +75,6 @@ fn properties(props: &[(String, String)], default_replication: u32) -> Result<Pr
             "meta_version" => out.meta_version = meta_int(value)?,
             "starrocks_meta_version" => out.starrocks_meta_version = meta_int(value)?,
             "timeout" => out.timeout_s = parse_timeout(value)?,
-            "debug_pause_on" => out.pause_on_error = super::driver::parse_pause_on(value)?,
             _ => unknown.push(key.clone()),
         }
     }
@@ -258,7 +261,7 @@ pub async fn restore(fe: &Fe, grants: &Grants, stmt: &RestoreStmt) -> Result<Out
         .or(stmt.database.as_ref())
         .unwrap_or(&info.database);
 
-    let _guard = fe.backups.submit_guard().await?;
+    let guard = fe.backups.submit_guard().await?;
     check_overwrites(fe, grants, target, &objects)?;
     let db = target_database(fe, target)?;
     check_no_running_job(fe, db.id)?;
@@ -285,12 +288,18 @@ pub async fn restore(fe: &Fe, grants: &Grants, stmt: &RestoreStmt) -> Result<Out
         task_errors: BTreeMap::new(),
         plan: None,
         pause: catalog::JobPause {
-            on_error: props.pause_on_error,
+            on_error: props.options.pause_on_error,
             ..Default::default()
         },
+        progress: catalog::JobProgress::default(),
     };
     fe.backups.persist_restore(&job)?;
+    let db_id = job.db_id;
     fe.backups.spawn_restore(job);
+    drop(guard);
+    if props.options.wait {
+        return super::options::wait_for_job(&fe.backups, db_id).await;
+    }
     Ok(Output::ok())
 }
 

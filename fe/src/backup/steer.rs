@@ -77,7 +77,7 @@ async fn steer_job<J: JobKind>(ctl: &JobCtl<J>, resume: bool) -> Result<Output, 
         }
         _ => {}
     }
-    let _ = ctl.pause.send(!resume);
+    ctl.pause.send_replace(!resume);
     let deadline = Instant::now() + WAIT;
     loop {
         let now = ctl.job.lock().clone();

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use catalog::{BackupJob, BackupState, BackupTableRef, JobStatus};
 use parser::ast::{BackupObject, BackupStmt, ExternalCatalogs};
 
+use super::options::JobOptions;
 use crate::Fe;
 use crate::error::{ErrorCode, FeError};
 use crate::result::Output;
@@ -27,14 +28,17 @@ pub(super) fn parse_timeout(value: &str) -> Result<u64, FeError> {
     Ok(secs as u64)
 }
 
-/// Parses the BACKUP properties: returns (timeout seconds, incremental, pause on error).
-fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool, bool), FeError> {
+/// Parses the BACKUP properties: returns (timeout seconds, incremental, job options).
+fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool, JobOptions), FeError> {
     let bad = |m: String| FeError::analysis_code(ErrorCode::Common, m);
     let mut timeout_s = fe.config.backup_job_default_timeout_ms / 1000;
     let mut incremental = false;
-    let mut pause_on_error = false;
+    let mut options = JobOptions::default();
     let mut unknown = Vec::new();
     for (key, value) in props {
+        if options.take(key, value)? {
+            continue;
+        }
         match key.as_str() {
             "type" => match value.to_ascii_uppercase().as_str() {
                 "FULL" => incremental = false,
@@ -43,7 +47,6 @@ fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool, bool), 
             },
             "timeout" => timeout_s = parse_timeout(value)?,
             "ttl" => {} // v4.2 retention; accepted, snapshots are kept until dropped.
-            "debug_pause_on" => pause_on_error = super::driver::parse_pause_on(value)?,
             _ => unknown.push(key.clone()),
         }
     }
@@ -53,7 +56,7 @@ fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool, bool), 
             unknown.join(", ")
         )));
     }
-    Ok((timeout_s, incremental, pause_on_error))
+    Ok((timeout_s, incremental, options))
 }
 
 /// Expands the `ON (...)` list to table references (spec §4.4 step 4–5).
@@ -162,12 +165,12 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
     }
     let repo = super::repos::lookup(fe, &stmt.repository)?;
     let objects = expand_objects(fe, &db, &stmt.objects)?;
-    let (timeout_s, incremental, pause_on_error) = properties(fe, &stmt.properties)?;
+    let (timeout_s, incremental, options) = properties(fe, &stmt.properties)?;
     if objects.is_empty() {
         return Err(FeError::analysis(format!("Database: {} is empty", db.name)));
     }
 
-    let _guard = fe.backups.submit_guard().await?;
+    let guard = fe.backups.submit_guard().await?;
     check_no_running_job(fe, db.id)?;
     if repo.read_only {
         return Err(FeError::common(format!("Repository {} is read only", repo.name)));
@@ -214,15 +217,21 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
         tables: vec![],
         snapshots: vec![],
         pause: catalog::JobPause {
-            on_error: pause_on_error,
+            on_error: options.pause_on_error,
             ..Default::default()
         },
+        progress: catalog::JobProgress::default(),
     };
     if let Err(e) = fe.backups.persist(&job) {
         let _ = storage.release_label(&stmt.label).await;
         return Err(e);
     }
+    let db_id = job.db_id;
     fe.backups.spawn(job);
+    drop(guard);
+    if options.wait {
+        return super::options::wait_for_job(&fe.backups, db_id).await;
+    }
     Ok(Output::ok())
 }
 

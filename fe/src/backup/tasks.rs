@@ -102,6 +102,19 @@ pub(super) fn rpc_error(backend_id: u64, status: tonic::Status) -> String {
     format!("backend {backend_id}: {}", status.message())
 }
 
+/// The one policy for a BE's answer to a transfer task (UPLOAD, DOWNLOAD):
+/// a damaged file (a checksum that does not match) or a missing one ends the
+/// job, since another attempt reads the same bytes; anything else (a BE
+/// restarting, a network error, a full disk) is retried.
+pub(super) fn transfer_error(backend_id: u64, status: tonic::Status) -> TaskError {
+    let code = match status.code() {
+        tonic::Code::DataLoss => "BAD_FILE",
+        tonic::Code::NotFound => "NOT_FOUND",
+        _ => return TaskError::Retry(rpc_error(backend_id, status)),
+    };
+    TaskError::Fatal(JobStatus::err(code, rpc_error(backend_id, status)))
+}
+
 /// A job's repository record, as a job status when it was dropped.
 pub(super) fn repository(b: &Backups, name: &str) -> Result<catalog::Repository, JobStatus> {
     b.catalog
@@ -145,4 +158,5 @@ pub(super) fn start_progress<J, T>(ctl: &JobCtl<J>, tasks: &[(String, u64, Vec<T
         .iter()
         .map(|(sig, _, items)| (sig.clone(), (0, items.len() as u32)))
         .collect();
+    v.transfer.restart();
 }

@@ -108,6 +108,7 @@ pub fn needs(
         | S::DropSnapshot { .. }
         | S::ShowBackup { .. }
         | S::ShowRestore { .. }
+        | S::ShowJobs { .. }
         | S::CancelRestore { .. }
         | S::SteerJob { .. } => system(P::Repository),
         S::CancelBackup { database, .. } => {

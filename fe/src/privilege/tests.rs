@@ -66,6 +66,7 @@ const SAMPLES: &[(&str, bool)] = &[
     ),
     ("SHOW BACKUP", true),
     ("SHOW RESTORE", true),
+    ("SHOW JOBS", true),
     ("CANCEL BACKUP FROM sales", true),
     ("CANCEL RESTORE FROM sales", true),
     ("PAUSE RESTORE FROM sales", true),

@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use super::engine::df_error;
 use crate::error::FeError;
-use crate::result::{Output, ResultSet, Value};
+use crate::result::{ColType, Output, ResultSet, Value};
 
 /// `rows` with `tail` (`WHERE ... ORDER BY ... LIMIT ...`) applied; `rows`
 /// unchanged without one. The columns keep their names and announced types.
@@ -22,21 +22,18 @@ pub async fn apply_tail(rows: Output, tail: Option<&str>) -> Result<Output, FeEr
         return Ok(rows);
     };
     let names: Vec<String> = rs.columns.iter().map(|c| c.name.to_ascii_lowercase()).collect();
+    let types: Vec<DataType> = rs.columns.iter().map(|c| arrow_type(c.ty)).collect();
     let schema = Arc::new(Schema::new(
         names
             .iter()
-            .map(|n| Field::new(n, DataType::Utf8, true))
+            .zip(&types)
+            .map(|(n, t)| Field::new(n, t.clone(), true))
             .collect::<Vec<_>>(),
     ));
-    let text = |v: &Value| match v {
-        Value::Null => None,
-        Value::Int(i) => Some(i.to_string()),
-        Value::UInt(u) => Some(u.to_string()),
-        Value::Double(d) => Some(d.to_string()),
-        Value::Text(s) => Some(s.clone()),
-    };
-    let columns: Vec<ArrayRef> = (0..names.len())
-        .map(|c| Arc::new(rs.rows.iter().map(|r| text(&r[c])).collect::<StringArray>()) as ArrayRef)
+    let columns: Vec<ArrayRef> = types
+        .iter()
+        .enumerate()
+        .map(|(c, ty)| column(ty, rs.rows.iter().map(|r| &r[c])))
         .collect();
     let batch =
         RecordBatch::try_new(Arc::clone(&schema), columns).map_err(|e| FeError::Internal(e.to_string()))?;
@@ -57,7 +54,68 @@ pub async fn apply_tail(rows: Output, tail: Option<&str>) -> Result<Output, FeEr
     for batch in &selected {
         out.rows.extend(super::output::batch_rows(batch)?);
     }
+    // Doubles come back as text; they go out as they came in.
+    for row in &mut out.rows {
+        for (cell, column) in row.iter_mut().zip(&rs.columns) {
+            if let (ColType::Double, Value::Text(t)) = (column.ty, &*cell)
+                && let Ok(d) = t.parse::<f64>()
+            {
+                *cell = Value::Double(d);
+            }
+        }
+    }
     Ok(Output::Rows(out))
+}
+
+/// Numbers stay numbers, so `WHERE BytesDone > 1000` compares numbers;
+/// everything else is text.
+fn arrow_type(ty: ColType) -> DataType {
+    match ty {
+        ColType::BigInt => DataType::Int64,
+        ColType::UBigInt => DataType::UInt64,
+        ColType::Double => DataType::Float64,
+        _ => DataType::Utf8,
+    }
+}
+
+/// One column of `values` as an array of type `ty`.
+fn column<'a>(ty: &DataType, values: impl Iterator<Item = &'a Value>) -> ArrayRef {
+    let text = |v: &Value| match v {
+        Value::Null => None,
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Double(d) => Some(d.to_string()),
+        Value::Text(s) => Some(s.clone()),
+    };
+    match ty {
+        DataType::Int64 => Arc::new(
+            values
+                .map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    Value::UInt(u) => i64::try_from(*u).ok(),
+                    other => text(other).and_then(|t| t.parse().ok()),
+                })
+                .collect::<Int64Array>(),
+        ),
+        DataType::UInt64 => Arc::new(
+            values
+                .map(|v| match v {
+                    Value::UInt(u) => Some(*u),
+                    Value::Int(i) => u64::try_from(*i).ok(),
+                    other => text(other).and_then(|t| t.parse().ok()),
+                })
+                .collect::<UInt64Array>(),
+        ),
+        DataType::Float64 => Arc::new(
+            values
+                .map(|v| match v {
+                    Value::Double(d) => Some(*d),
+                    other => text(other).and_then(|t| t.parse().ok()),
+                })
+                .collect::<Float64Array>(),
+        ),
+        _ => Arc::new(values.map(text).collect::<StringArray>()),
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +164,39 @@ mod tests {
             panic!("rows")
         };
         assert_eq!(rs.rows.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn numeric_columns_compare_and_sort_as_numbers() {
+        let mut rs = ResultSet {
+            columns: vec![
+                crate::result::Column::int("JobId"),
+                crate::result::Column {
+                    name: "Bytes".into(),
+                    ty: ColType::UBigInt,
+                },
+                crate::result::Column {
+                    name: "Fraction".into(),
+                    ty: ColType::Double,
+                },
+            ],
+            rows: Vec::new(),
+        };
+        for (id, bytes, fraction) in [(1, 900u64, 0.5), (2, 10_000, 1.0), (3, 20, 0.25)] {
+            rs.push(vec![Value::Int(id), Value::UInt(bytes), Value::Double(fraction)]);
+        }
+        let Output::Rows(out) = apply_tail(Output::Rows(rs), Some("WHERE Bytes > 100 ORDER BY Bytes DESC"))
+            .await
+            .unwrap()
+        else {
+            panic!("rows")
+        };
+        assert_eq!(
+            out.rows,
+            [
+                vec![Value::Int(2), Value::UInt(10_000), Value::Double(1.0)],
+                vec![Value::Int(1), Value::UInt(900), Value::Double(0.5)],
+            ]
+        );
     }
 }

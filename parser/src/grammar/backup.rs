@@ -47,7 +47,13 @@ pub(super) fn statement(i: &str) -> PResult<'_, Statement> {
 
 /// The `SHOW` statements of this family (after `SHOW`).
 pub(super) fn show(i: &str) -> PResult<'_, Statement> {
-    alt((show_repositories, show_backup_or_restore, show_snapshot)).parse(i)
+    alt((
+        show_repositories,
+        show_backup_or_restore,
+        show_jobs,
+        show_snapshot,
+    ))
+    .parse(i)
 }
 
 /// Returns `value`, or the unpositioned error `violation` when there is one
@@ -426,6 +432,14 @@ fn show_backup_or_restore(i: &str) -> PResult<'_, Statement> {
         Statement::ShowBackup { database, tail }
     };
     Ok((i, stmt))
+}
+
+/// `JOBS [{FROM|IN} db] [tail]`
+fn show_jobs(i: &str) -> PResult<'_, Statement> {
+    let (i, _) = kw("JOBS")(i)?;
+    let (i, database) = opt(preceded(from_or_in, ident)).parse(i)?;
+    let (i, tail) = opt(kept_tail).parse(i)?;
+    Ok((i, Statement::ShowJobs { database, tail }))
 }
 
 /// `WHERE ...`, `ORDER BY ...` or `LIMIT ...` up to the end, kept as text.

@@ -66,6 +66,14 @@ SHOW RESTORE
 ----
 SHOW RESTORE FROM sr_hub WHERE Label = 'x'
 ----
+SHOW JOBS
+----
+show jobs from sr_hub where State = 'FINISHED' order by CreateTime desc limit 5
+----
+SHOW JOBS LIMIT 1
+----
+SHOW JOBS FROM
+----
 CANCEL BACKUP FROM sr_hub
 ----
 cancel restore in d
