@@ -40,6 +40,9 @@ pub struct BeArgs {
     /// Task service port (overrides the configuration; 0 picks a free port).
     #[arg(long)]
     pub be_port: Option<u16>,
+    /// HTTP port (overrides `be_http_port`; 0 picks a free port).
+    #[arg(long)]
+    pub http_port: Option<u16>,
     /// Writes the bound port to this file once listening.
     #[arg(long)]
     pub port_file: Option<PathBuf>,
@@ -150,6 +153,9 @@ pub async fn run_be(args: BeArgs) -> Result<(), String> {
     if let Some(p) = args.be_port {
         config.be_port = p;
     }
+    if let Some(p) = args.http_port {
+        config.be_http_port = p;
+    }
     init_logging(&config.sys_log_level);
     for w in warnings {
         tracing::warn!("{w}");
@@ -159,11 +165,18 @@ pub async fn run_be(args: BeArgs) -> Result<(), String> {
     let listener = be::bind(&config)
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.listen_host, config.be_port))?;
+    let http = be::bind_http(&config).await.map_err(|e| {
+        format!(
+            "cannot listen on {}:{}: {e}",
+            config.listen_host, config.be_http_port
+        )
+    })?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let http_port = http.local_addr().map_err(|e| e.to_string())?.port();
     if let Some(path) = &args.port_file {
-        write_port_file(path, &format!("{port}\n"))?;
+        write_port_file(path, &format!("{port} {http_port}\n"))?;
     }
-    be::serve(listener, &config, root, shutdown)
+    be::serve(listener, http, &config, root, shutdown)
         .await
         .map_err(|e| e.to_string())
 }

@@ -229,6 +229,9 @@ pub async fn run(args: StandaloneArgs) -> Result<(), String> {
             data.join(format!("be{i}")).display().to_string(),
             "--be-port".into(),
             port.to_string(),
+            // Shown by SHOW BACKENDS (HttpPort); nothing registers it.
+            "--http-port".into(),
+            "0".into(),
         ];
         if let Some(dir) = &conf_dir {
             be_args.extend(["--conf".into(), dir.join("be.conf").display().to_string()]);

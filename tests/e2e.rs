@@ -6,6 +6,7 @@
 mod backup;
 mod harness;
 mod jobs;
+mod limits;
 mod privileges;
 mod protocol;
 mod query;

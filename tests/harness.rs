@@ -115,6 +115,8 @@ pub struct TestCluster {
     pub fe: Option<ChildGuard>,
     pub bes: Vec<Option<ChildGuard>>,
     pub be_ports: Vec<u16>,
+    /// Each BE's HTTP port (chosen free at every start).
+    pub be_http_ports: Vec<u16>,
     pub query_port: u16,
     pub http_port: u16,
     fe_starts: u32,
@@ -149,7 +151,7 @@ impl TestCluster {
             path
         });
         let mut bes = Vec::new();
-        let mut be_ports = Vec::new();
+        let (mut be_ports, mut be_http_ports) = (Vec::new(), Vec::new());
         for i in 0..backends {
             let port_file = dir.path().join(format!("be{i}.port"));
             let args = vec![
@@ -157,18 +159,23 @@ impl TestCluster {
                 dir.path().join(format!("be{i}")).display().to_string(),
                 "--be-port".into(),
                 "0".into(),
+                "--http-port".into(),
+                "0".into(),
                 "--port-file".into(),
                 port_file.display().to_string(),
             ];
             let args = with_conf(args, be_conf.as_deref());
             bes.push(Some(spawn(BE_BIN, &args, &dir.path().join(format!("be{i}.log")))));
-            be_ports.push(read_port_file(&port_file, Duration::from_secs(30))[0]);
+            let ports = read_port_file(&port_file, Duration::from_secs(30));
+            be_ports.push(ports[0]);
+            be_http_ports.push(ports[1]);
         }
         let mut cluster = Self {
             dir,
             fe: None,
             bes,
             be_ports,
+            be_http_ports,
             query_port: 0,
             http_port: 0,
             fe_starts: 0,
@@ -319,6 +326,8 @@ impl TestCluster {
             self.path().join(format!("be{i}")).display().to_string(),
             "--be-port".into(),
             self.be_ports[i].to_string(),
+            "--http-port".into(),
+            "0".into(),
             "--port-file".into(),
             port_file.display().to_string(),
         ];
@@ -328,7 +337,7 @@ impl TestCluster {
             &args,
             &self.path().join(format!("be{i}.restarted.log")),
         ));
-        read_port_file(&port_file, Duration::from_secs(30));
+        self.be_http_ports[i] = read_port_file(&port_file, Duration::from_secs(30))[1];
     }
 
     /// `kill -9` a BE.

@@ -416,3 +416,116 @@ async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts
         "SHOW BACKUP keeps the last job"
     );
 }
+
+/// The BEs' `direction` transfer counter from `/metrics`, once it stopped
+/// changing (the counters arrive with heartbeats, one a second).
+async fn settled_transfer_bytes(cluster: &crate::harness::TestCluster, direction: &str) -> u64 {
+    let read = || {
+        let (code, text) = crate::security::http_get(cluster, "/metrics", Some("root:"));
+        assert_eq!(code, 200, "{text}");
+        text.lines()
+            .filter(|l| {
+                l.starts_with("starling_backend_transfer_bytes_total")
+                    && l.contains(&format!("direction=\"{direction}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>()
+    };
+    let mut last = read();
+    loop {
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        let now = read();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// Polls SHOW JOBS until the running job of `db` has at least `share` of its bytes in place.
+async fn wait_share(conn: &mut mysql_async::Conn, db: &str, share: f64) -> BTreeMap<String, String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let rows = show_jobs(conn, &format!("FROM {db} WHERE FinishTime IS NULL")).await;
+        if let Some(row) = rows.into_iter().next() {
+            let total = num(&row, "BytesTotal");
+            if total > 0 && num(&row, "BytesDone") as f64 >= share * total as f64 {
+                return row;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "{db} never reached {share}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The largest tablet file of snapshot `label`.
+fn largest_content_file(repo_dir: &std::path::Path, label: &str) -> u64 {
+    crate::backup::tree(repo_dir)
+        .iter()
+        .filter(|f| f.contains(&format!("__ss_{label}/__ss_content/")))
+        .map(|f| std::fs::metadata(repo_dir.join(f)).unwrap().len())
+        .max()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumed_jobs_do_not_transfer_finished_files_again() {
+    let (mut cluster, mut conn, repo_dir) = loaded_cluster(
+        1,
+        Some("upload_rate_limit_bytes_per_second = 6000\ndownload_rate_limit_bytes_per_second = 6000\n"),
+        6,
+    )
+    .await;
+    let before = checksum(&mut conn, "db1.t").await;
+
+    // BACKUP: paused at 40 %, resumed; then the FE is killed at 70 % and restarted.
+    let uploaded_before = settled_transfer_bytes(&cluster, "upload").await;
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    let at_pause = wait_share(&mut conn, "db1", 0.4).await;
+    conn.query_drop("PAUSE BACKUP FROM db1").await.unwrap();
+    conn.query_drop("RESUME BACKUP FROM db1").await.unwrap();
+    wait_share(&mut conn, "db1", 0.7).await;
+    drop(conn);
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    wait_state(&mut conn, "FINISHED", Duration::from_secs(60)).await;
+    let total = snapshot_content_bytes(&repo_dir, "s1");
+    let sent = settled_transfer_bytes(&cluster, "upload").await - uploaded_before;
+    // Only a file in flight at each interruption may go twice; without
+    // checkpoints the bytes done before them would.
+    let slack = 2 * largest_content_file(&repo_dir, "s1");
+    assert!(num(&at_pause, "BytesDone") > slack, "{at_pause:?}");
+    assert!(sent >= total && sent <= total + slack, "sent {sent} of {total}");
+    let row = show_jobs(&mut conn, "FROM db1").await.remove(0);
+    assert_eq!(
+        (num(&row, "BytesDone"), num(&row, "BytesTotal")),
+        (total, total),
+        "{row:?}"
+    );
+
+    // RESTORE: the same interruptions while downloading.
+    let ts = query_strings(&mut conn, "SHOW SNAPSHOT ON r1 WHERE SNAPSHOT = 's1'").await[0][1].clone();
+    let downloaded_before = settled_transfer_bytes(&cluster, "download").await;
+    conn.query_drop(format!(
+        "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+    ))
+    .await
+    .unwrap();
+    wait_share(&mut conn, "db2", 0.4).await;
+    conn.query_drop("PAUSE RESTORE FROM db2").await.unwrap();
+    assert_eq!(show_jobs(&mut conn, "FROM db2").await[0]["State"], "PAUSED");
+    conn.query_drop("RESUME RESTORE FROM db2").await.unwrap();
+    wait_share(&mut conn, "db2", 0.7).await;
+    drop(conn);
+    cluster.kill_fe();
+    cluster.start_fe(0, 0).await;
+    let mut conn = cluster.conn().await;
+    wait_restore(&mut conn, "db2", "FINISHED", Duration::from_secs(60)).await;
+    let fetched = settled_transfer_bytes(&cluster, "download").await - downloaded_before;
+    assert!(
+        fetched >= total && fetched <= total + slack,
+        "fetched {fetched} of {total}"
+    );
+    assert_eq!(checksum(&mut conn, "db2.t").await, before);
+}

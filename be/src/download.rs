@@ -28,7 +28,7 @@ pub fn download(
     transfers: &Transfers,
     req: pb::DownloadRequest,
 ) -> mpsc::Receiver<Result<pb::DownloadProgress, Status>> {
-    let limit = transfers.download_limit.clone();
+    let limit = Arc::clone(&transfers.download.limit);
     let job_id = req.job_id;
     let root = store.root().to_path_buf();
     let wanted: Vec<(String, Vec<String>)> = req
@@ -38,13 +38,13 @@ pub fn download(
         .collect();
     let progress = run_tablets(
         req.repository,
-        Arc::clone(&transfers.download_slots),
+        Arc::clone(&transfers.download.slots),
         Meter::new(&DOWNLOADED_BYTES),
         req.tablets,
         |repo| async move { remote_bytes(&repo, wanted).await },
         move |repo, tablet, meter| {
-            let (store, limit) = (Arc::clone(&store), limit.clone());
-            async move { download_tablet(&store, &repo, job_id, &tablet, limit.as_deref(), &meter).await }
+            let (store, limit) = (Arc::clone(&store), Arc::clone(&limit));
+            async move { download_tablet(&store, &repo, job_id, &tablet, Some(&limit), &meter).await }
         },
     );
     durable_at_end(root, progress)

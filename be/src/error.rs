@@ -9,6 +9,9 @@ pub enum BeError {
     /// The gRPC server failed.
     #[error("transport error: {0}")]
     Transport(String),
+    /// A configuration key that cannot be set, or a bad value for one.
+    #[error("{0}")]
+    Config(String),
     /// A tablet exists with a different schema hash than requested.
     #[error("tablet {tablet_id} already exists with schema hash {existing}, requested {requested}")]
     SchemaHashMismatch {
@@ -111,6 +114,7 @@ impl From<BeError> for tonic::Status {
             BeError::SchemaHashMismatch { .. } => tonic::Status::already_exists(err.to_string()),
             BeError::ClusterMismatch { .. } => tonic::Status::permission_denied(err.to_string()),
             BeError::TabletNotFound(_) => tonic::Status::not_found(err.to_string()),
+            BeError::Config(_) => tonic::Status::invalid_argument(err.to_string()),
             BeError::BadData { .. } => tonic::Status::invalid_argument(err.to_string()),
             BeError::VersionMissing { .. } => tonic::Status::failed_precondition(err.to_string()),
             BeError::InvalidFileName { .. } => tonic::Status::invalid_argument(err.to_string()),

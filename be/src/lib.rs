@@ -18,6 +18,7 @@ pub mod cache;
 pub mod download;
 pub mod error;
 pub mod flight;
+pub mod http;
 pub mod load;
 pub mod pushdown;
 pub mod restore;
@@ -57,24 +58,49 @@ pub async fn bind(config: &BeConfig) -> std::io::Result<TcpListener> {
     TcpListener::bind((config.listen_host.as_str(), config.be_port)).await
 }
 
-/// Serves the task service on `listener` until `shutdown` completes.
+/// Binds the HTTP port. Port 0 picks a free port.
+pub async fn bind_http(config: &BeConfig) -> std::io::Result<TcpListener> {
+    TcpListener::bind((config.listen_host.as_str(), config.be_http_port)).await
+}
+
+/// Serves the task service on `listener` and the HTTP port on `http` until
+/// `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
+    http: TcpListener,
     config: &BeConfig,
     storage_root: PathBuf,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BeError> {
+    use futures::FutureExt;
+    let shutdown = shutdown.shared();
     let addr: SocketAddr = listener.local_addr()?;
+    let http_port = http.local_addr()?.port();
     let cache = cache::capacity(&config.storage_page_cache_limit)?;
     let store = Arc::new(storage::TabletStore::open(storage_root)?.with_column_cache(cache));
-    let transfers = transfer::Transfers::new(config);
+    let transfers = Arc::new(transfer::Transfers::new(config));
+    let fe_address = http::FeAddress::default();
+    tokio::spawn(http::serve(
+        http,
+        Arc::clone(&transfers),
+        Arc::clone(&fe_address),
+        shutdown.clone(),
+    ));
     // Runs until this function returns, then stops with the guard.
     let _staging_gc = restore::spawn_staging_gc(
         Arc::clone(&store),
         config.restore_staging_expire_seconds,
         config.trash_file_expire_time_sec,
     );
-    let service = service::BackendService::new(Arc::clone(&store), addr.port(), transfers);
+    let service = service::BackendService::new(
+        Arc::clone(&store),
+        service::Ports {
+            be: addr.port(),
+            http: http_port,
+        },
+        transfers,
+        fe_address,
+    );
     let flight = flight::FlightScanService::new(store);
     tracing::info!(%addr, "backend task and Flight service listening");
     tonic::transport::Server::builder()

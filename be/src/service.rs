@@ -6,27 +6,40 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rpc::pb;
 use tonic::{Request, Response, Status};
 
+use crate::http::FeAddress;
 use crate::storage::{TABLET_META_VERSION, TabletMeta, TabletStore};
 use crate::transfer::Transfers;
+
+/// The ports a BE serves on.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    /// The task service (gRPC).
+    pub be: u16,
+    /// The HTTP port.
+    pub http: u16,
+}
 
 /// Implements `starling.backend.Backend` over a [`TabletStore`].
 pub struct BackendService {
     store: Arc<TabletStore>,
-    port: u16,
+    ports: Ports,
     backend_id: AtomicU64,
     start_time_ms: i64,
-    transfers: Transfers,
+    transfers: Arc<Transfers>,
+    fe_http: FeAddress,
 }
 
 impl BackendService {
-    /// A service for `store`, reachable on `port`.
-    pub fn new(store: Arc<TabletStore>, port: u16, transfers: Transfers) -> Self {
+    /// A service for `store`, reachable on `ports`; heartbeats tell
+    /// `fe_http` where the FE's HTTP port is.
+    pub fn new(store: Arc<TabletStore>, ports: Ports, transfers: Arc<Transfers>, fe_http: FeAddress) -> Self {
         Self {
             store,
-            port,
+            ports,
             backend_id: AtomicU64::new(0),
             start_time_ms: chrono::Utc::now().timestamp_millis(),
             transfers,
+            fe_http,
         }
     }
 
@@ -127,10 +140,41 @@ impl pb::backend_server::Backend for BackendService {
         Ok(Response::new(pb::ReleaseRestoreResponse {}))
     }
 
+    async fn get_config(
+        &self,
+        _request: Request<pb::GetConfigRequest>,
+    ) -> Result<Response<pb::GetConfigResponse>, Status> {
+        let (now, defaults) = (self.transfers.config(), conf::BeConfig::default());
+        let entries = conf::BeConfig::FIELDS
+            .iter()
+            .map(|f| pb::ConfigEntry {
+                name: f.key.to_string(),
+                value: now.get(f.key).unwrap_or_default(),
+                r#type: f.ty.to_string(),
+                default_value: defaults.get(f.key).unwrap_or_default(),
+                mutable: conf::BeConfig::MUTABLE.contains(&f.key),
+            })
+            .collect();
+        Ok(Response::new(pb::GetConfigResponse { entries }))
+    }
+
+    async fn update_config(
+        &self,
+        request: Request<pb::UpdateConfigRequest>,
+    ) -> Result<Response<pb::UpdateConfigResponse>, Status> {
+        let req = request.into_inner();
+        self.transfers.update(&req.name, &req.value)?;
+        Ok(Response::new(pb::UpdateConfigResponse {}))
+    }
+
     async fn heartbeat(
         &self,
         request: Request<pb::HeartbeatRequest>,
     ) -> Result<Response<pb::HeartbeatResponse>, Status> {
+        if let Some(peer) = request.remote_addr() {
+            let port = u16::try_from(request.get_ref().fe_http_port).unwrap_or(0);
+            *self.fe_http.lock() = (port > 0).then(|| std::net::SocketAddr::new(peer.ip(), port));
+        }
         let req = request.into_inner();
         let cluster_id = req.cluster_id;
         let (tablets, used) = self
@@ -148,7 +192,8 @@ impl pb::backend_server::Backend for BackendService {
         let (total, available) = disk_space(self.store.root());
         Ok(Response::new(pb::HeartbeatResponse {
             backend_id: req.backend_id,
-            be_port: u32::from(self.port),
+            be_port: u32::from(self.ports.be),
+            http_port: u32::from(self.ports.http),
             tablet_count: tablets,
             data_used_bytes: used,
             disk_total_bytes: total,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use conf::BeConfig;
 use repository::{RateLimiter, Repository};
 use rpc::pb;
 use tokio::sync::{Semaphore, mpsc};
@@ -18,28 +19,113 @@ use tonic::Status;
 use crate::storage::TabletStore;
 use crate::{BeError, batch};
 
-/// Worker pools and rate limits of one BE.
+/// The worker pool and rate limit of one kind of transfer (upload, download).
+pub(crate) struct Lane {
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) limit: Arc<RateLimiter>,
+    workers: parking_lot::Mutex<usize>,
+}
+
+impl Lane {
+    fn new(workers: usize, rate: u64) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(workers)),
+            limit: Arc::new(RateLimiter::new(rate)),
+            workers: parking_lot::Mutex::new(workers),
+        }
+    }
+
+    /// Grows the pool at once, or shrinks it as running tablets finish: the
+    /// semaphore is fair, so no tablet starts before the shrink took its permits.
+    fn resize(&self, workers: usize) {
+        let mut current = self.workers.lock();
+        if workers > *current {
+            self.slots.add_permits(workers - *current);
+        } else if workers < *current {
+            let slots = Arc::clone(&self.slots);
+            let surplus = u32::try_from(*current - workers).unwrap_or(u32::MAX);
+            tokio::spawn(async move {
+                if let Ok(permits) = slots.acquire_many_owned(surplus).await {
+                    permits.forget();
+                }
+            });
+        }
+        *current = workers;
+    }
+}
+
+/// Worker pools and rate limits of one BE, and the configuration they come
+/// from; the keys of [`BeConfig::MUTABLE`] change while transfers run.
 pub struct Transfers {
-    upload_slots: Arc<Semaphore>,
-    upload_limit: Option<Arc<RateLimiter>>,
-    pub(crate) download_slots: Arc<Semaphore>,
-    pub(crate) download_limit: Option<Arc<RateLimiter>>,
+    config: parking_lot::RwLock<BeConfig>,
+    pub(crate) upload: Lane,
+    pub(crate) download: Lane,
+}
+
+/// Workers of a pool configured as `n`, 0 meaning eight per core: each
+/// transfer waits on the disk and on the shared MD5 pool far more than it
+/// uses a core, and the more files are in flight, the fuller the MD5 lanes
+/// ([`repository::hasher`]).
+fn workers(n: u32) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if n == 0 { cores * 8 } else { n as usize }
 }
 
 impl Transfers {
-    /// Pools sized from `be.conf`, 0 meaning eight workers per core: each
-    /// transfer waits on the disk and on the shared MD5 pool far more than it
-    /// uses a core, and the more files are in flight, the fuller the MD5
-    /// lanes ([`repository::hasher`]).
-    pub fn new(config: &conf::BeConfig) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let workers = |n: u32| if n == 0 { cores * 8 } else { n as usize };
+    /// Pools and limits as `be.conf` sets them.
+    pub fn new(config: &BeConfig) -> Self {
         Self {
-            upload_slots: Arc::new(Semaphore::new(workers(config.upload_worker_count))),
-            upload_limit: RateLimiter::new(config.upload_rate_limit_bytes_per_second).map(Arc::new),
-            download_slots: Arc::new(Semaphore::new(workers(config.download_worker_count))),
-            download_limit: RateLimiter::new(config.download_rate_limit_bytes_per_second).map(Arc::new),
+            upload: Lane::new(
+                workers(config.upload_worker_count),
+                config.upload_rate_limit_bytes_per_second,
+            ),
+            download: Lane::new(
+                workers(config.download_worker_count),
+                config.download_rate_limit_bytes_per_second,
+            ),
+            config: parking_lot::RwLock::new(config.clone()),
         }
+    }
+
+    /// The configuration now.
+    pub fn config(&self) -> BeConfig {
+        self.config.read().clone()
+    }
+
+    /// The configuration with mutable key `key` set to `value`, if it may be.
+    pub fn check(&self, key: &str, value: &str) -> Result<BeConfig, BeError> {
+        if !BeConfig::MUTABLE.contains(&key) {
+            return Err(BeError::Config(format!(
+                "Config '{key}' does not exist or is not mutable"
+            )));
+        }
+        let mut next = self.config.read().clone();
+        next.set(key, value).map_err(|e| BeError::Config(e.to_string()))?;
+        Ok(next)
+    }
+
+    /// Sets mutable key `key` to `value`; running transfers adopt it at their
+    /// next file (a new rate at once, also for transfers waiting on the old one).
+    pub fn update(&self, key: &str, value: &str) -> Result<(), BeError> {
+        let next = self.check(key, value)?;
+        match key {
+            "upload_worker_count" => self.upload.resize(workers(next.upload_worker_count)),
+            "download_worker_count" => self.download.resize(workers(next.download_worker_count)),
+            "upload_rate_limit_bytes_per_second" => {
+                self.upload
+                    .limit
+                    .set_rate(next.upload_rate_limit_bytes_per_second);
+            }
+            "download_rate_limit_bytes_per_second" => {
+                self.download
+                    .limit
+                    .set_rate(next.download_rate_limit_bytes_per_second);
+            }
+            _ => {}
+        }
+        *self.config.write() = next;
+        tracing::info!(key, value, "backend config set");
+        Ok(())
     }
 }
 
@@ -348,7 +434,7 @@ pub fn upload(
     transfers: &Transfers,
     req: pb::UploadRequest,
 ) -> mpsc::Receiver<Result<pb::UploadProgress, Status>> {
-    let limit = transfers.upload_limit.clone();
+    let limit = Arc::clone(&transfers.upload.limit);
     let local_root = req
         .repository
         .as_ref()
@@ -358,7 +444,7 @@ pub fn upload(
     let sizing_store = Arc::clone(&store);
     let progress = run_tablets(
         req.repository,
-        Arc::clone(&transfers.upload_slots),
+        Arc::clone(&transfers.upload.slots),
         Meter::new(&UPLOADED_BYTES),
         req.tablets,
         move |_| async move {
@@ -367,8 +453,8 @@ pub fn upload(
                 .map_err(|e| BeError::Transport(format!("task failed: {e}")))?
         },
         move |repo, tablet, meter| {
-            let (store, limit) = (Arc::clone(&store), limit.clone());
-            async move { upload_tablet(&store, &repo, &tablet, limit.as_deref(), &meter).await }
+            let (store, limit) = (Arc::clone(&store), Arc::clone(&limit));
+            async move { upload_tablet(&store, &repo, &tablet, Some(&limit), &meter).await }
         },
     );
     match local_root {

@@ -7,6 +7,8 @@ config_struct! {
     pub struct BeConfig {
         /// Port of the FE→BE task service (gRPC).
         be_port: u16 = 9060u16,
+        /// Port of the BE's HTTP service (`POST /api/update_config`; 0 picks a free port).
+        be_http_port: u16 = 8040u16,
         /// Address the BE listens on.
         listen_host: String = "127.0.0.1",
         /// Directory holding this BE's tablets (relative paths resolve against the data dir).
@@ -33,4 +35,16 @@ config_struct! {
         /// (StarRocks' key; 0 = keep forever).
         trash_file_expire_time_sec: u64 = 259200u64,
     }
+}
+
+impl BeConfig {
+    /// Keys a BE adopts while it runs (`POST /api/update_config`, `UPDATE
+    /// information_schema.be_configs`): running transfers take a new worker
+    /// count or rate limit within a second.
+    pub const MUTABLE: &'static [&'static str] = &[
+        "upload_worker_count",
+        "upload_rate_limit_bytes_per_second",
+        "download_worker_count",
+        "download_rate_limit_bytes_per_second",
+    ];
 }

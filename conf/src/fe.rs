@@ -71,3 +71,19 @@ config_struct! {
         sys_log_level: String = "info",
     }
 }
+
+impl FeConfig {
+    /// Keys `ADMIN SET FRONTEND CONFIG` may change while the FE runs; a job
+    /// reads them at each use, so a running BACKUP or RESTORE adopts a new
+    /// value at its next task.
+    pub const MUTABLE: &'static [&'static str] = &[
+        "backup_job_default_timeout_ms",
+        "max_upload_task_per_be",
+        "max_download_task_per_be",
+        "backup_task_retry_limit",
+        "debug_restore_step_delay_ms",
+        "job_history_keep_seconds",
+        "tablet_create_timeout_second",
+        "default_replication_num",
+    ];
+}

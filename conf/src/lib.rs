@@ -20,6 +20,18 @@ pub use be::BeConfig;
 pub use fe::FeConfig;
 pub use file::{ConfError, ConfFile, Entry};
 
+/// One configuration key as `ADMIN SHOW FRONTEND CONFIG` and
+/// `information_schema.be_configs` describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The key.
+    pub key: &'static str,
+    /// Its Rust type (`u64`, `String`, ...).
+    pub ty: &'static str,
+    /// Its meaning, from the declaration.
+    pub doc: &'static str,
+}
+
 /// Declares a typed configuration struct: fields, defaults and docs in one list.
 ///
 /// Generates `Default`, `set(key, value)` (parse one value into its field) and
@@ -47,6 +59,23 @@ macro_rules! config_struct {
         impl $name {
             /// Every key this configuration accepts.
             pub const KEYS: &'static [&'static str] = &[$( stringify!($field), )*];
+
+            /// Every key with its type and meaning, in declaration order.
+            pub const FIELDS: &'static [$crate::Field] = &[$(
+                $crate::Field {
+                    key: stringify!($field),
+                    ty: stringify!($ty),
+                    doc: concat!($($doc),+),
+                },
+            )*];
+
+            /// The value of `key` as text; `None` for an unknown key.
+            pub fn get(&self, key: &str) -> Option<String> {
+                match key {
+                    $( stringify!($field) => Some(self.$field.to_string()), )*
+                    _ => None,
+                }
+            }
 
             /// Sets one key from its text value. Returns `Ok(false)` for an unknown key.
             pub fn set(&mut self, key: &str, value: &str) -> Result<bool, $crate::ConfError> {

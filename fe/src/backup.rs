@@ -43,6 +43,7 @@ use tokio::sync::watch;
 
 use crate::cluster::Cluster;
 use crate::error::FeError;
+use crate::live_config::LiveConfig;
 
 pub use history::{JobView, jobs, show_jobs};
 pub use repos::{create_repository, drop_repository, show_repositories};
@@ -174,14 +175,14 @@ impl Running {
 pub struct Backups {
     catalog: Arc<Catalog>,
     cluster: Arc<Cluster>,
-    config: FeConfig,
+    config: Arc<LiveConfig>,
     running: Mutex<HashMap<u64, Running>>,
     submit_lock: tokio::sync::Mutex<()>,
 }
 
 impl Backups {
     /// The machinery over a catalog and cluster.
-    pub fn new(catalog: Arc<Catalog>, cluster: Arc<Cluster>, config: FeConfig) -> Arc<Self> {
+    pub fn new(catalog: Arc<Catalog>, cluster: Arc<Cluster>, config: Arc<LiveConfig>) -> Arc<Self> {
         Arc::new(Self {
             catalog,
             cluster,
@@ -333,7 +334,12 @@ impl Backups {
 
     /// Seconds an ended job stays in SHOW JOBS.
     fn history_keep_s(&self) -> u64 {
-        self.config.job_history_keep_seconds
+        self.config().job_history_keep_seconds
+    }
+
+    /// The FE configuration now (its mutable keys may change while jobs run).
+    fn config(&self) -> FeConfig {
+        self.config.get()
     }
 
     /// Takes the submission lock (spec §4.4: 10 s, then a clear error).

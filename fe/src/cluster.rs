@@ -48,10 +48,18 @@ pub struct BackendStatus {
     pub disk_available_bytes: u64,
     /// BE version string.
     pub version: String,
+    /// The BE's HTTP port (0: unknown).
+    pub http_port: u16,
     /// Bytes the BE's BACKUP uploads moved since it started.
     pub uploaded_bytes: u64,
     /// Bytes the BE's RESTORE downloads moved since it started.
     pub downloaded_bytes: u64,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").finish_non_exhaustive()
+    }
 }
 
 /// Backends, their liveness, and connections to them.
@@ -60,6 +68,8 @@ pub struct Cluster {
     status: RwLock<HashMap<u64, BackendStatus>>,
     channels: Mutex<HashMap<u64, (String, Channel)>>,
     rpc_timeout: Duration,
+    /// The FE's HTTP port, sent with heartbeats (BEs check credentials there).
+    http_port: std::sync::atomic::AtomicU32,
 }
 
 impl Cluster {
@@ -70,7 +80,14 @@ impl Cluster {
             status: RwLock::new(HashMap::new()),
             channels: Mutex::new(HashMap::new()),
             rpc_timeout,
+            http_port: std::sync::atomic::AtomicU32::new(0),
         }
+    }
+
+    /// Tells BEs, with every heartbeat, the FE's HTTP port.
+    pub fn set_http_port(&self, port: u16) {
+        self.http_port
+            .store(u32::from(port), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A gRPC client for a backend; channels are created lazily and reused.
@@ -122,6 +139,7 @@ impl Cluster {
         };
         let mut tasks = Vec::new();
         let timeout = self.rpc_timeout;
+        let fe_http_port = self.http_port.load(std::sync::atomic::Ordering::Relaxed);
         for be in backends {
             let client = self.client(&be);
             tasks.push(async move {
@@ -131,6 +149,7 @@ impl Cluster {
                             cluster_id,
                             backend_id: be.id,
                             fe_time_ms: now_ms(),
+                            fe_http_port,
                         });
                         match tokio::time::timeout(timeout, call).await {
                             Ok(r) => r
@@ -166,6 +185,7 @@ impl Cluster {
                     entry.disk_available_bytes = resp.disk_available_bytes;
                     entry.version = resp.version;
                     entry.uploaded_bytes = resp.uploaded_bytes;
+                    entry.http_port = u16::try_from(resp.http_port).unwrap_or(0);
                     entry.downloaded_bytes = resp.downloaded_bytes;
                 }
                 Err(msg) => {

@@ -73,6 +73,26 @@ async fn health(fe: Arc<Fe>) -> Json<serde_json::Value> {
     }))
 }
 
+/// `GET /api/_check_access`: 200 when the `Authorization: Basic` header is
+/// a valid user with OPERATE on SYSTEM, 401 for bad credentials, 403 for a
+/// user without the privilege. BEs, which keep no accounts, check the
+/// credentials of their own HTTP endpoints here.
+async fn check_access(
+    axum::extract::State(fe): axum::extract::State<Arc<Fe>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> StatusCode {
+    let Some(account) = authenticate(&fe, &headers, peer.ip()) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let state = fe.catalog.read();
+    let grants = crate::privilege::Grants::of_user(&state, &account, &account.default_roles);
+    match grants.check(&crate::privilege::Need::system(catalog::Privilege::Operate)) {
+        Ok(()) => StatusCode::OK,
+        Err(_) => StatusCode::FORBIDDEN,
+    }
+}
+
 /// Serves HTTP until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Output = ()> + Send + 'static) {
     let app = Router::new()
@@ -86,6 +106,7 @@ pub async fn serve(listener: TcpListener, fe: Arc<Fe>, shutdown: impl Future<Out
         .route("/api/{db}/{table}/_stream_load", put(stream_load::handle))
         .route("/api/_load_error_log", get(error_log::handle))
         .route("/metrics", get(metrics::handle))
+        .route("/api/_check_access", get(check_access))
         .layer(DefaultBodyLimit::disable())
         .with_state(fe);
     // Nagle off, as on every Starling socket: responses go out at once.

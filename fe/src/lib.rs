@@ -22,6 +22,7 @@ pub mod ddl;
 pub mod error;
 pub mod handler;
 pub mod http;
+pub mod live_config;
 pub mod load;
 pub mod privilege;
 pub mod query;
@@ -49,6 +50,8 @@ pub const STARROCKS_COMPAT_VERSION: &str = "3.4.0";
 pub struct Fe {
     /// Configuration as loaded.
     pub config: FeConfig,
+    /// The configuration now: `fe.conf` with what `ADMIN SET FRONTEND CONFIG` changed.
+    pub live: Arc<live_config::LiveConfig>,
     /// The metadata.
     pub catalog: Arc<Catalog>,
     /// Backends and their liveness.
@@ -167,6 +170,8 @@ pub async fn run(
         "StarRocks version {STARROCKS_COMPAT_VERSION} (Starling {})",
         env!("CARGO_PKG_VERSION")
     );
+    cluster.set_http_port(http_addr.port());
+    let live = Arc::new(live_config::LiveConfig::new(config.clone()));
     let fe = Arc::new(Fe {
         globals: variables::GlobalVariables::new(
             &config.mysql_server_version,
@@ -183,7 +188,8 @@ pub async fn run(
         start_time_ms: cluster::now_ms(),
         load_locks: load::txn::LoadLocks::default(),
         error_logs: http::ErrorLogs::default(),
-        backups: backup::Backups::new(Arc::clone(&catalog), Arc::clone(&cluster), config.clone()),
+        backups: backup::Backups::new(Arc::clone(&catalog), Arc::clone(&cluster), Arc::clone(&live)),
+        live,
         logins: auth::Logins::new(
             config.failed_login_attempts,
             Duration::from_secs(config.password_lock_time_second),

@@ -17,6 +17,7 @@
 //! [`types`] maps column types to Arrow, [`output`] turns batches into rows for
 //! the MySQL protocol, [`rows`] runs `WHERE`/`ORDER BY`/`LIMIT` over `SHOW` rows.
 
+pub mod be_configs;
 pub mod decimal_literals;
 pub mod engine;
 pub mod information_schema;

@@ -232,6 +232,20 @@ pub enum Statement {
     Insert(String),
     /// `DELETE FROM ...`: raw text, planned by the FE's SQL engine.
     Delete(String),
+    /// `UPDATE ...`: raw text, analysed by the FE.
+    Update(String),
+    /// `ADMIN SET FRONTEND CONFIG ("key" = "value")`
+    AdminSetConfig {
+        /// The key.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// `ADMIN SHOW FRONTEND CONFIG [LIKE 'pattern']`
+    AdminShowConfig {
+        /// The `LIKE` pattern, when given.
+        pattern: Option<String>,
+    },
     /// `CREATE [READ ONLY] REPOSITORY r WITH BROKER [b] ON LOCATION 'loc' [PROPERTIES (...)]`
     CreateRepository {
         /// `READ ONLY` was given.
@@ -413,6 +427,9 @@ impl Statement {
             Self::Explain { .. } => "Explain",
             Self::Insert(_) => "Insert",
             Self::Delete(_) => "Delete",
+            Self::Update(_) => "Update",
+            Self::AdminSetConfig { .. } => "AdminSetConfig",
+            Self::AdminShowConfig { .. } => "AdminShowConfig",
             Self::CreateRepository { .. } => "CreateRepository",
             Self::Account(a) => a.kind(),
             Self::DropRepository { .. } => "DropRepository",
@@ -474,6 +491,9 @@ pub const STATEMENT_KINDS: &[&str] = &[
     "Explain",
     "Insert",
     "Delete",
+    "Update",
+    "AdminSetConfig",
+    "AdminShowConfig",
     "CreateRepository",
     "DropRepository",
     "ShowRepositories",
@@ -655,7 +675,16 @@ impl fmt::Display for Statement {
             Statement::Begin => f.write_str("BEGIN"),
             Statement::Commit => f.write_str("COMMIT"),
             Statement::Rollback => f.write_str("ROLLBACK"),
-            Statement::Query(q) | Statement::Insert(q) | Statement::Delete(q) => f.write_str(q),
+            Statement::Query(q) | Statement::Insert(q) | Statement::Delete(q) | Statement::Update(q) => {
+                f.write_str(q)
+            }
+            Statement::AdminSetConfig { key, value } => {
+                write!(f, "ADMIN SET FRONTEND CONFIG ({} = {})", Str(key), Str(value))
+            }
+            Statement::AdminShowConfig { pattern } => {
+                f.write_str("ADMIN SHOW FRONTEND CONFIG")?;
+                pattern.iter().try_for_each(|p| write!(f, " LIKE {}", Str(p)))
+            }
             Statement::Explain { logical, query } => {
                 write!(f, "EXPLAIN {}{query}", if *logical { "LOGICAL " } else { "" })
             }

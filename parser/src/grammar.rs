@@ -55,6 +55,7 @@ fn statement(i: &str) -> PResult<'_, Statement> {
         table::truncate_table,
         table::alter_table,
         system::alter_system,
+        system::admin_config,
         show::show,
         show::describe,
         set::set,
@@ -84,8 +85,8 @@ fn explain(i: &str) -> PResult<'_, Statement> {
     }
 }
 
-/// `SELECT`, `WITH`, `VALUES` or `(` (a query), `INSERT` or `DELETE`: kept as
-/// raw text for the FE's SQL engine.
+/// `SELECT`, `WITH`, `VALUES` or `(` (a query), `INSERT`, `DELETE` or
+/// `UPDATE`: kept as raw text for the FE's SQL engine.
 fn query(i: &str) -> PResult<'_, Statement> {
     let s = lex::skip_ws(i);
     let raw = s.trim_end().to_string();
@@ -94,6 +95,9 @@ fn query(i: &str) -> PResult<'_, Statement> {
     }
     if kw("DELETE")(s).is_ok() {
         return Ok((&s[s.len()..], Statement::Delete(raw)));
+    }
+    if kw("UPDATE")(s).is_ok() {
+        return Ok((&s[s.len()..], Statement::Update(raw)));
     }
     let starts =
         kw("SELECT")(s).is_ok() || kw("WITH")(s).is_ok() || kw("VALUES")(s).is_ok() || punct("(")(s).is_ok();

@@ -117,7 +117,7 @@ async fn step(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) -> Step
             let mut tries = 0;
             while let Err(e) = upload_info(b, job).await {
                 tries += 1;
-                if tries > b.config.backup_task_retry_limit {
+                if tries > b.config().backup_task_retry_limit {
                     return Err(common(format!("failed to upload snapshot info: {e}")));
                 }
                 ctl.volatile.lock().task_errors.insert("upload_info".into(), e);
@@ -311,7 +311,7 @@ async fn uploading(b: &Backups, ctl: &JobCtl<BackupJob>, job: &mut BackupJob) ->
     for (i, s) in job.snapshots.iter().enumerate() {
         by_backend.entry(s.backend_id).or_default().push(i);
     }
-    let tasks = tasks_of(by_backend, b.config.max_upload_task_per_be);
+    let tasks = tasks_of(by_backend, b.config().max_upload_task_per_be);
     start_progress(ctl, &tasks);
     let label = job.label.clone();
     let db_id = job.db_id;

@@ -129,7 +129,7 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
             *ctl.job.lock() = job.clone();
             continue;
         }
-        let deadline = job.deadline_ms(&b.config) + job.pause().paused_ms(now_ms());
+        let deadline = job.deadline_ms(&b.config()) + job.pause().paused_ms(now_ms());
         let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
         let timeout = job.timeout_status();
         let pausable = job.can_pause();

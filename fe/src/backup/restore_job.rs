@@ -102,8 +102,8 @@ impl JobKind for RestoreJob {
 }
 
 async fn step(b: &Backups, ctl: &Ctl, job: &mut RestoreJob) -> Step {
-    if b.config.debug_restore_step_delay_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(b.config.debug_restore_step_delay_ms)).await;
+    if b.config().debug_restore_step_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(b.config().debug_restore_step_delay_ms)).await;
     }
     check_targets(b, job)?;
     match job.state {
@@ -264,7 +264,7 @@ async fn create_replicas(b: &Backups, job: &RestoreJob) -> Step {
         ));
     }
     let n = requests.len() as u64;
-    let limit = Duration::from_secs((b.config.tablet_create_timeout_second.max(1) * n.max(1)).min(600));
+    let limit = Duration::from_secs((b.config().tablet_create_timeout_second.max(1) * n.max(1)).min(600));
     match tokio::time::timeout(limit, b.cluster.create_tablets(requests)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(common(format!(
@@ -297,7 +297,7 @@ async fn downloading(b: &Backups, ctl: &Ctl, job: &mut RestoreJob) -> Step {
                 });
         }
     }
-    let tasks = tasks_of(by_backend, b.config.max_download_task_per_be.max(1));
+    let tasks = tasks_of(by_backend, b.config().max_download_task_per_be.max(1));
     start_progress(ctl, &tasks);
     let job_id = job.job_id as u64;
     let mut results = futures::stream::iter(tasks)
@@ -381,7 +381,7 @@ async fn committing(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Result<HashMap<
             });
         }
     }
-    let tasks = tasks_of(by_backend, b.config.max_download_task_per_be.max(1));
+    let tasks = tasks_of(by_backend, b.config().max_download_task_per_be.max(1));
     ctl.volatile.lock().unfinished = tasks
         .iter()
         .map(|(sig, _, t)| (sig.clone(), t.first().map_or(0, |m| m.tablet_id).to_string()))

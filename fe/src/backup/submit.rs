@@ -31,7 +31,7 @@ pub(super) fn parse_timeout(value: &str) -> Result<u64, FeError> {
 /// Parses the BACKUP properties: returns (timeout seconds, incremental, job options).
 fn properties(fe: &Fe, props: &[(String, String)]) -> Result<(u64, bool, JobOptions), FeError> {
     let bad = |m: String| FeError::analysis_code(ErrorCode::Common, m);
-    let mut timeout_s = fe.config.backup_job_default_timeout_ms / 1000;
+    let mut timeout_s = fe.live.get().backup_job_default_timeout_ms / 1000;
     let mut incremental = false;
     let mut options = JobOptions::default();
     let mut unknown = Vec::new();

@@ -73,7 +73,7 @@ where
             Err(TaskError::Retry(e)) => {
                 ctl.volatile.lock().task_errors.insert(sig.to_string(), e.clone());
                 tries += 1;
-                if tries > b.config.backup_task_retry_limit {
+                if tries > b.config().backup_task_retry_limit {
                     return Err(common(e));
                 }
                 tokio::time::sleep(Duration::from_secs(1 << tries.min(4))).await;

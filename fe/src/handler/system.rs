@@ -130,7 +130,7 @@ pub fn show_backends(fe: &Fe) -> Result<Output, FeError> {
             be.host.clone().into(),
             be.port.to_string().into(),
             be.port.to_string().into(),
-            "0".into(),
+            s.http_port.to_string().into(),
             "0".into(),
             format_time(s.start_time_ms).into(),
             format_time(s.last_heartbeat_ms).into(),
@@ -203,5 +203,27 @@ pub fn show_frontends(fe: &Fe) -> Result<Output, FeError> {
         format_time(fe.start_time_ms).into(),
         env!("CARGO_PKG_VERSION").into(),
     ]);
+    Ok(Output::Rows(rs))
+}
+
+/// `ADMIN SHOW FRONTEND CONFIG [LIKE 'pattern']`: StarRocks' columns; a
+/// mutable key shows the value `ADMIN SET FRONTEND CONFIG` last gave it.
+pub fn admin_show_config(fe: &Fe, pattern: Option<&str>) -> Result<Output, FeError> {
+    let mut rs = ResultSet::text_columns(&["Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"]);
+    let now = fe.live.get();
+    for field in conf::FeConfig::FIELDS {
+        if pattern.is_some_and(|p| !super::like::like_match(p, field.key)) {
+            continue;
+        }
+        let mutable = conf::FeConfig::MUTABLE.contains(&field.key);
+        rs.push(vec![
+            field.key.into(),
+            "[]".into(),
+            now.get(field.key).unwrap_or_default().into(),
+            field.ty.into(),
+            mutable.into(),
+            field.doc.trim().into(),
+        ]);
+    }
     Ok(Output::Rows(rs))
 }

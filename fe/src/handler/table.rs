@@ -100,7 +100,7 @@ pub(super) async fn new_partitions(
     }
     let created: Vec<(Backend, u64)> = requests.iter().map(|(be, r)| (be.clone(), r.tablet_id)).collect();
     let timeout = Duration::from_secs(
-        fe.config.tablet_create_timeout_second.max(1) * (1 + created.len() as u64 / 1000),
+        fe.live.get().tablet_create_timeout_second.max(1) * (1 + created.len() as u64 / 1000),
     );
     let result = match tokio::time::timeout(timeout, fe.cluster.create_tablets(requests)).await {
         Ok(r) => r,
@@ -151,7 +151,7 @@ pub async fn create(fe: &Fe, session: &Session, stmt: &CreateTable) -> Result<Ou
         };
     }
     let alive = fe.cluster.alive_backends().len();
-    let plan = table_def::analyze(stmt, db.id, alive, fe.config.default_replication_num)?;
+    let plan = table_def::analyze(stmt, db.id, alive, fe.live.get().default_replication_num)?;
     let mut table = plan.table;
     let first = fe.catalog.update(|txn| Ok::<_, FeError>(txn.reserve_ids(2)))?;
     table.id = first;

@@ -145,6 +145,11 @@ pub fn needs(
             needs.push(Need::SelectScannedTables);
             needs
         }
+        // Only `information_schema.be_configs` can be updated; anything else
+        // is refused by the handler.
+        S::Update(sql) if crate::query::be_configs::is_be_configs_update(sql) => system(P::Operate),
+        S::Update(_) => Vec::new(),
+        S::AdminSetConfig { .. } | S::AdminShowConfig { .. } => system(P::Operate),
     })
 }
 

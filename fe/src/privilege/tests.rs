@@ -67,6 +67,15 @@ const SAMPLES: &[(&str, bool)] = &[
     ("SHOW BACKUP", true),
     ("SHOW RESTORE", true),
     ("SHOW JOBS", true),
+    (
+        "ADMIN SET FRONTEND CONFIG ('max_download_task_per_be' = '2')",
+        true,
+    ),
+    ("ADMIN SHOW FRONTEND CONFIG LIKE '%task%'", true),
+    (
+        "UPDATE information_schema.be_configs SET value = '1' WHERE name = 'download_worker_count'",
+        true,
+    ),
     ("CANCEL BACKUP FROM sales", true),
     ("CANCEL RESTORE FROM sales", true),
     ("PAUSE RESTORE FROM sales", true),

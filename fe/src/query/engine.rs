@@ -27,6 +27,7 @@ pub const DEFAULT_CATALOG: &str = "default_catalog";
 #[derive(Debug)]
 struct StarlingCatalog {
     catalog: Arc<Catalog>,
+    cluster: Arc<Cluster>,
     endpoints: Arc<Endpoints>,
     grants: Arc<Grants>,
 }
@@ -42,6 +43,7 @@ impl CatalogProvider for StarlingCatalog {
         if name.eq_ignore_ascii_case(super::information_schema::NAME) {
             return Some(Arc::new(super::information_schema::InformationSchema {
                 catalog: Arc::clone(&self.catalog),
+                cluster: Arc::clone(&self.cluster),
                 grants: Arc::clone(&self.grants),
             }));
         }
@@ -133,7 +135,7 @@ fn endpoints(catalog: &Catalog, cluster: &Cluster) -> Result<Endpoints, FeError>
 /// on the BEs.
 pub fn session(
     catalog: &Arc<Catalog>,
-    cluster: &Cluster,
+    cluster: &Arc<Cluster>,
     database: Option<&str>,
     grants: &Grants,
 ) -> Result<SessionContext, FeError> {
@@ -144,7 +146,7 @@ pub fn session(
 /// (StarRocks' `new_planner_agg_stage = 1`, one-stage aggregation, turns it off).
 pub fn session_with(
     catalog: &Arc<Catalog>,
-    cluster: &Cluster,
+    cluster: &Arc<Cluster>,
     database: Option<&str>,
     grants: &Grants,
     push_aggregates: bool,
@@ -169,6 +171,7 @@ pub fn session_with(
         DEFAULT_CATALOG,
         Arc::new(StarlingCatalog {
             catalog: Arc::clone(catalog),
+            cluster: Arc::clone(cluster),
             endpoints: Arc::new(endpoints(catalog, cluster)?),
             grants: Arc::new(grants.clone()),
         }),

@@ -1,5 +1,5 @@
 //! `information_schema`: SCHEMATA, TABLES, COLUMNS and VIEWS built from the
-//! catalog when a query names them, so SQLAlchemy, JDBC `DatabaseMetaData` and
+//! catalog when a query names them (and BE_CONFIGS from the BEs, [`super::be_configs`]), so SQLAlchemy, JDBC `DatabaseMetaData` and
 //! BI tools can browse databases, tables and columns.
 
 use std::sync::Arc;
@@ -18,16 +18,16 @@ use crate::privilege::Grants;
 /// The schema's name.
 pub const NAME: &str = "information_schema";
 
-const TABLES: &[&str] = &["schemata", "tables", "columns", "views"];
+const TABLES: &[&str] = &["schemata", "tables", "columns", "views", super::be_configs::TABLE];
 
 /// Column kinds of the virtual tables.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Text,
     Int,
 }
 
-struct Builder {
+pub(super) struct Builder {
     names: Vec<&'static str>,
     columns: Vec<Col>,
 }
@@ -38,14 +38,14 @@ enum Col {
 }
 
 /// A cell value.
-enum V {
+pub(super) enum V {
     S(String),
     N,
     I(i64),
 }
 
 impl Builder {
-    fn new(spec: &[(&'static str, Kind)]) -> Self {
+    pub(super) fn new(spec: &[(&'static str, Kind)]) -> Self {
         Self {
             names: spec.iter().map(|(n, _)| *n).collect(),
             columns: spec
@@ -58,7 +58,7 @@ impl Builder {
         }
     }
 
-    fn row(&mut self, values: Vec<V>) {
+    pub(super) fn row(&mut self, values: Vec<V>) {
         for (col, v) in self.columns.iter_mut().zip(values) {
             match (col, v) {
                 (Col::Text(b), V::S(s)) => b.append_value(s),
@@ -69,7 +69,7 @@ impl Builder {
         }
     }
 
-    fn finish(self) -> DfResult<(SchemaRef, RecordBatch)> {
+    pub(super) fn finish(self) -> DfResult<(SchemaRef, RecordBatch)> {
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for (name, col) in self.names.into_iter().zip(self.columns) {
@@ -89,7 +89,7 @@ impl Builder {
     }
 }
 
-fn s(text: impl Into<String>) -> V {
+pub(super) fn s(text: impl Into<String>) -> V {
     V::S(text.into())
 }
 
@@ -325,6 +325,8 @@ fn build(catalog: &Catalog, grants: &Grants, name: &str) -> DfResult<Option<(Sch
 pub struct InformationSchema {
     /// The catalog the tables describe.
     pub catalog: Arc<Catalog>,
+    /// The backends (`be_configs` asks them).
+    pub cluster: Arc<crate::cluster::Cluster>,
     /// The privileges of the session that reads them.
     pub grants: Arc<Grants>,
 }
@@ -336,7 +338,13 @@ impl SchemaProvider for InformationSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        let Some((schema, batch)) = build(&self.catalog, &self.grants, &name.to_ascii_lowercase())? else {
+        let name = name.to_ascii_lowercase();
+        let built = if name == super::be_configs::TABLE {
+            Some(super::be_configs::build(&self.catalog, &self.cluster, &self.grants).await?)
+        } else {
+            build(&self.catalog, &self.grants, &name)?
+        };
+        let Some((schema, batch)) = built else {
             return Ok(None);
         };
         // DataFusion folds unquoted names to lower case; expose both spellings.

@@ -4,6 +4,7 @@ use nom::Parser;
 use nom::branch::alt;
 use nom::combinator::{map, opt};
 use nom::multi::separated_list1;
+use nom::sequence::{delimited, preceded, separated_pair};
 
 use super::common::{PResult, flag, integer, kw, kws, punct, string_lit};
 use crate::ast::{AlterSystemOp, Statement};
@@ -24,6 +25,33 @@ pub(super) fn alter_system(i: &str) -> PResult<'_, Statement> {
         AlterSystemOp::DropBackends(hosts)
     };
     Ok((i, Statement::AlterSystem(op)))
+}
+
+/// `ADMIN SET FRONTEND CONFIG ("key" = "value")` (one pair, as in
+/// StarRocks) or `ADMIN SHOW FRONTEND CONFIG [LIKE 'pattern']`.
+pub(super) fn admin_config(i: &str) -> PResult<'_, Statement> {
+    let (i, _) = kw("ADMIN")(i)?;
+    alt((
+        map(
+            preceded(
+                kws(&["SET", "FRONTEND", "CONFIG"]),
+                delimited(
+                    punct("("),
+                    separated_pair(string_lit, punct("="), string_lit),
+                    punct(")"),
+                ),
+            ),
+            |(key, value)| Statement::AdminSetConfig { key, value },
+        ),
+        map(
+            preceded(
+                kws(&["SHOW", "FRONTEND", "CONFIG"]),
+                opt(preceded(kw("LIKE"), string_lit)),
+            ),
+            |pattern| Statement::AdminShowConfig { pattern },
+        ),
+    ))
+    .parse(i)
 }
 
 /// `KILL [QUERY | CONNECTION] id`

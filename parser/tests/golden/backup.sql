@@ -72,8 +72,6 @@ show jobs from sr_hub where State = 'FINISHED' order by CreateTime desc limit 5
 ----
 SHOW JOBS LIMIT 1
 ----
-SHOW JOBS FROM
-----
 CANCEL BACKUP FROM sr_hub
 ----
 cancel restore in d

@@ -43,3 +43,11 @@ select 1; select 'a;b'; BEGIN
 INSERT INTO t WITH LABEL l1 (a, b) VALUES (1, 'x')
 ----
 delete from t where id = 1
+----
+ADMIN SET FRONTEND CONFIG ("max_download_task_per_be" = "4")
+----
+admin show frontend config like '%task%'
+----
+ADMIN SHOW FRONTEND CONFIG
+----
+UPDATE information_schema.be_configs SET value = '1048576' WHERE name = 'download_rate_limit_bytes_per_second'
