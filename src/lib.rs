@@ -1,11 +1,13 @@
 //! The Starling binaries: `starling` (a standalone cluster: one FE and N BEs as
-//! child processes), `starling-fe` and `starling-be`.
+//! child processes; `starling watch` follows running jobs), `starling-fe` and
+//! `starling-be`.
 //!
 //! The role entry points live here so that `starling` can re-execute itself as
 //! an FE or a BE child, and the dedicated binaries stay thin.
 
 pub mod roles;
 pub mod standalone;
+pub mod watch;
 
 /// Stack of every runtime thread. Statements are planned and executed by
 /// recursive code (sqlparser, DataFusion) on the runtime's threads; with

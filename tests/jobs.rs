@@ -529,3 +529,63 @@ async fn resumed_jobs_do_not_transfer_finished_files_again() {
     );
     assert_eq!(checksum(&mut conn, "db2.t").await, before);
 }
+
+/// Runs `starling watch <args>` against the cluster's FE; returns (exit code, stdout, stderr).
+async fn watch(cluster: &crate::harness::TestCluster, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("watch")
+        .args(["-P", &cluster.query_port.to_string(), "-u", "root"])
+        .args(args)
+        .output()
+        .await
+        .expect("starling watch");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starling_watch_follows_jobs_until_they_end() {
+    let (cluster, mut conn, _) =
+        loaded_cluster(1, Some("upload_rate_limit_bytes_per_second = 5000\n"), 6).await;
+    let (code, _, err) = watch(&cluster, &[]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no running job to watch"), "{err}");
+    let (code, _, err) = watch(&cluster, &["424242"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no job 424242"), "{err}");
+
+    // Every running job, until it FINISHED: exit status 0.
+    conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
+    let (code, out, err) = watch(&cluster, &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("BACKUP db1.s1 FINISHED"), "{out}");
+    assert_eq!(show_backup(&mut conn).await["State"], "FINISHED");
+
+    // One job by id, cancelled while watched: exit status 1.
+    conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
+    wait_state(&mut conn, "UPLOADING", Duration::from_secs(30)).await;
+    let id = show_backup(&mut conn).await["JobId"].clone();
+    let watching = tokio::spawn({
+        let args = [id.clone()];
+        let port = cluster.query_port;
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_starling"))
+                .args(["watch", "-P", &port.to_string(), &args[0]])
+                .output()
+                .await
+                .expect("starling watch")
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap();
+    let out = watching.await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{id} BACKUP db1.s2 CANCELLED")) && stdout.contains("user cancelled"),
+        "{stdout}"
+    );
+}
