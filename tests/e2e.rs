@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backup;
+mod faults;
 mod harness;
 mod jobs;
 mod limits;

@@ -18,7 +18,7 @@ async fn a_paused_restore_stays_paused_across_a_restart_and_resumes_to_identical
     drop(conn);
     // Each state lasts long enough to be paused in (a test-only knob).
     let mut conn = cluster
-        .restart_fe_with_conf("debug_restore_step_delay_ms = 1000\n")
+        .restart_fe_with_conf("debug_job_step_delay_ms = 1000\n")
         .await;
     let restore = format!(
         "RESTORE SNAPSHOT db2.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"

@@ -474,7 +474,7 @@ async fn cancel_restore_takes_effect_while_a_backend_hangs() {
     let ts = backup_db1(&mut conn, "s1").await;
     drop(conn);
     let mut conn = cluster
-        .restart_fe_with_conf("debug_restore_step_delay_ms = 1500\n")
+        .restart_fe_with_conf("debug_job_step_delay_ms = 1500\n")
         .await;
     conn.query_drop(format!(
         "RESTORE SNAPSHOT hang.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '2')"

@@ -507,7 +507,7 @@ async fn fe_kill_9_in_every_restore_state_then_the_job_finishes() {
     let ts = backup_db1(&mut conn, "s1").await;
     drop(conn);
     // Every state lasts a while, so the kill lands inside it.
-    cluster.set_fe_conf("debug_restore_step_delay_ms = 700\n");
+    cluster.set_fe_conf("debug_job_step_delay_ms = 700\n");
     cluster.kill_fe();
     cluster.start_fe(0, 0).await;
     for (i, state) in ["PENDING", "SNAPSHOTING", "DOWNLOADING", "COMMITTING"]
@@ -544,7 +544,7 @@ async fn fe_kill_9_in_every_restore_state_then_the_job_finishes() {
     // Timeout: a 600 s job whose seconds last 10 ms is cancelled with the TIMEOUT text.
     drop(conn);
     let mut conn = cluster
-        .restart_fe_with_conf("debug_restore_step_delay_ms = 2000\ndebug_timeout_millis_per_second = 10\n")
+        .restart_fe_with_conf("debug_job_step_delay_ms = 2000\ndebug_timeout_millis_per_second = 10\n")
         .await;
     conn.query_drop(format!(
         "RESTORE SNAPSHOT late.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1', 'timeout' = '600')"
@@ -666,7 +666,7 @@ async fn cancel_in_every_state_removes_what_the_job_created() {
     let ts = backup_db1(&mut conn, "s1").await;
     drop(conn);
     let mut conn = cluster
-        .restart_fe_with_conf("debug_restore_step_delay_ms = 700\n")
+        .restart_fe_with_conf("debug_job_step_delay_ms = 700\n")
         .await;
     let tablets_before = be_tablets(&cluster);
     for (i, state) in ["PENDING", "SNAPSHOTING", "DOWNLOADING", "COMMITTING"]

@@ -36,8 +36,8 @@ config_struct! {
         max_download_task_per_be: u32 = 1u32,
         /// Test-only: milliseconds a job's `timeout` second lasts (1000 in production).
         debug_timeout_millis_per_second: u64 = 1000u64,
-        /// Test-only: milliseconds a restore job waits at the start of each state (0 in production).
-        debug_restore_step_delay_ms: u64 = 0u64,
+        /// Test-only: milliseconds a BACKUP or RESTORE job waits at the start of each state (0 in production).
+        debug_job_step_delay_ms: u64 = 0u64,
         /// Times a failed BE task of a backup or restore is retried before the job is cancelled.
         backup_task_retry_limit: u32 = 3u32,
         /// Seconds a new MySQL connection has to log in before it is closed
@@ -81,7 +81,7 @@ impl FeConfig {
         "max_upload_task_per_be",
         "max_download_task_per_be",
         "backup_task_retry_limit",
-        "debug_restore_step_delay_ms",
+        "debug_job_step_delay_ms",
         "job_history_keep_seconds",
         "tablet_create_timeout_second",
         "default_replication_num",

@@ -134,8 +134,14 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
         let timeout = job.timeout_status();
         let pausable = job.can_pause();
         let job_pauses_on_error = job.pause().on_error && pausable;
+        let delay = Duration::from_millis(b.config().debug_job_step_delay_ms);
+        let step = async {
+            // A test knob: every state lasts a while, so a test can act in it.
+            tokio::time::sleep(delay).await;
+            job.step(b, ctl).await
+        };
         let outcome = tokio::select! {
-            r = job.step(b, ctl) => r.map_err(|status| {
+            r = step => r.map_err(|status| {
                 if job_pauses_on_error { Interrupt::FailedPausing(status) } else { Interrupt::Failed(status) }
             }),
             c = cancel_rx.wait_for(Option::is_some) => Err(Interrupt::Failed(cancelled(c))),

@@ -102,9 +102,6 @@ impl JobKind for RestoreJob {
 }
 
 async fn step(b: &Backups, ctl: &Ctl, job: &mut RestoreJob) -> Step {
-    if b.config().debug_restore_step_delay_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(b.config().debug_restore_step_delay_ms)).await;
-    }
     check_targets(b, job)?;
     match job.state {
         RestoreState::Pending => {
