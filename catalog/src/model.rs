@@ -24,7 +24,7 @@ pub use backend::Backend;
 pub use database::Database;
 pub use job::{BackupJob, BackupState, BackupTableRef, Job, TabletSnapshot};
 pub use job_history::{JobProgress, JobRecord, JobType};
-pub use job_status::{JobPause, JobStatus};
+pub use job_status::{JobPause, JobStatus, StatusCode};
 pub use label::LoadLabel;
 pub use partition::{KeyPart, Partition, PartitionKey, PartitionRange, Replica, Tablet};
 pub use privilege::{

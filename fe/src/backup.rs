@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::{BackupJob, Catalog, Job, JobStatus, RestoreJob};
+use catalog::{BackupJob, Catalog, Job, RestoreJob};
 use conf::FeConfig;
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -73,7 +73,7 @@ pub struct JobCtl<J> {
     pub job: Mutex<J>,
     /// Progress for SHOW.
     pub volatile: Mutex<Volatile>,
-    cancel: watch::Sender<Option<JobStatus>>,
+    cancel: watch::Sender<Option<driver::Cancel>>,
     /// True while the job should be paused (PAUSE sets it, RESUME clears it).
     pause: watch::Sender<bool>,
     done: watch::Sender<bool>,
@@ -93,12 +93,12 @@ impl<J> JobCtl<J> {
         })
     }
 
-    /// Asks the driver to cancel with `status` and waits (up to 30 s) until it stopped.
-    async fn cancel_and_wait(&self, status: JobStatus) -> bool {
+    /// Asks the driver to cancel for `cause` and waits (up to 30 s) until it stopped.
+    async fn cancel_and_wait(&self, cause: driver::Cancel) -> bool {
         let mut done = self.done.subscribe();
         // `send_replace` stores the value even before the driver subscribed
         // (`send` would drop a cancel that arrives right after the submit).
-        self.cancel.send_replace(Some(status));
+        self.cancel.send_replace(Some(cause));
         tokio::time::timeout(Duration::from_secs(30), done.wait_for(|d| *d))
             .await
             .is_ok()

@@ -2,11 +2,43 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a job's status says, as StarRocks names it in `Status`
+/// (`[<CODE>, msg: ...]`, spec §6.4). Persisted as that name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StatusCode {
+    /// No error (records of the first format wrote an empty code).
+    #[default]
+    #[serde(alias = "")]
+    Ok,
+    /// The job ran out of time.
+    Timeout,
+    /// A repository file is damaged (its checksum does not match).
+    BadFile,
+    /// A repository file is missing.
+    NotFound,
+    /// Anything else: a cancel, a dropped table, a BE that kept failing.
+    CommonError,
+}
+
+impl StatusCode {
+    /// The name `Status` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Timeout => "TIMEOUT",
+            Self::BadFile => "BAD_FILE",
+            Self::NotFound => "NOT_FOUND",
+            Self::CommonError => "COMMON_ERROR",
+        }
+    }
+}
+
 /// A job's outcome so far: `[OK]` or `[<CODE>, msg: <text>]` (spec §6.4).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct JobStatus {
-    /// `OK`, `TIMEOUT`, `BAD_FILE`, `COMMON_ERROR`, ...
-    pub code: String,
+    /// What went wrong, if anything.
+    pub code: StatusCode,
     /// Empty when OK.
     pub msg: String,
 }
@@ -14,31 +46,28 @@ pub struct JobStatus {
 impl JobStatus {
     /// The OK status.
     pub fn ok() -> Self {
-        Self {
-            code: "OK".into(),
-            msg: String::new(),
-        }
+        Self::default()
     }
 
     /// A failure status.
-    pub fn err(code: &str, msg: impl Into<String>) -> Self {
+    pub fn err(code: StatusCode, msg: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
+            code,
             msg: msg.into(),
         }
     }
 
-    /// True for OK (and for the empty status of old records).
+    /// True for OK.
     pub fn is_ok(&self) -> bool {
-        self.code.is_empty() || self.code == "OK"
+        self.code == StatusCode::Ok
     }
 
-    /// The SHOW BACKUP / SHOW RESTORE rendering.
+    /// The SHOW BACKUP / SHOW RESTORE rendering, the only one.
     pub fn render(&self) -> String {
         if self.is_ok() {
             "[OK]".into()
         } else {
-            format!("[{}, msg: {}]", self.code, self.msg)
+            format!("[{}, msg: {}]", self.code.name(), self.msg)
         }
     }
 }
@@ -69,5 +98,24 @@ impl JobPause {
     /// Milliseconds spent paused up to `now_ms`.
     pub fn paused_ms(&self, now_ms: i64) -> i64 {
         self.total_ms + self.since_ms.map_or(0, |since| (now_ms - since).max(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn codes_are_stored_by_their_starrocks_names() {
+        let s = JobStatus::err(StatusCode::BadFile, "md5 mismatch");
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(text, r#"{"code":"BAD_FILE","msg":"md5 mismatch"}"#);
+        assert_eq!(serde_json::from_str::<JobStatus>(&text).unwrap(), s);
+        assert_eq!(s.render(), "[BAD_FILE, msg: md5 mismatch]");
+        // The first format wrote an empty code for OK.
+        let old: JobStatus = serde_json::from_str(r#"{"code":"","msg":""}"#).unwrap();
+        assert!(old.is_ok());
+        assert_eq!(old.render(), "[OK]");
     }
 }

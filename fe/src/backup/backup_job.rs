@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
-use catalog::{BackupJob, BackupState, JobPause, JobStatus, Table, TabletSnapshot};
+use catalog::{BackupJob, BackupState, JobPause, JobStatus, StatusCode, Table, TabletSnapshot};
 use conf::FeConfig;
 use futures::StreamExt;
 use repository::info::{self, IndexInfo, JobInfo, PartitionInfo, PhysicalPartitionInfo, TableInfo};
@@ -41,7 +41,7 @@ impl JobKind for BackupJob {
     }
 
     fn timeout_status(&self) -> JobStatus {
-        JobStatus::err("TIMEOUT", "")
+        JobStatus::err(StatusCode::Timeout, "")
     }
 
     fn label(&self) -> &str {

@@ -22,10 +22,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::{JobPause, JobProgress, JobStatus};
+use catalog::{JobPause, JobProgress, JobStatus, StatusCode};
 use conf::FeConfig;
 
-use super::tasks::{Step, common};
+use super::tasks::Step;
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
 
@@ -53,10 +53,15 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     /// The status of a job that ran out of time.
     fn timeout_status(&self) -> JobStatus;
 
-    /// The status recorded for a cancel asked with `status` (a user's cancel
-    /// of a RESTORE names the state it stopped in, as StarRocks does).
-    fn cancelled_status(&self, status: JobStatus) -> JobStatus {
-        status
+    /// The status a job cancelled for `cause` ends with: the one place a
+    /// cause becomes StarRocks' `Status` text (a user's cancel of a RESTORE
+    /// names the state it stopped in, as StarRocks does).
+    fn cancelled_status(&self, cause: Cancel) -> JobStatus {
+        match cause {
+            Cancel::User => JobStatus::err(StatusCode::CommonError, USER_CANCELLED),
+            Cancel::Timeout => self.timeout_status(),
+            Cancel::Failed(status) => status,
+        }
     }
 
     /// The job's pauses.
@@ -92,9 +97,23 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = ()> + Send + 'a;
 }
 
+/// StarRocks' text for a job its user cancelled.
+pub(super) const USER_CANCELLED: &str = "user cancelled";
+
+/// Why a job is cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Cancel {
+    /// CANCEL BACKUP / CANCEL RESTORE / CANCEL JOB.
+    User,
+    /// The job ran out of time.
+    Timeout,
+    /// A step failed for good.
+    Failed(JobStatus),
+}
+
 /// What interrupted a step.
 enum Interrupt {
-    Failed(JobStatus),
+    Cancelled(Cancel),
     /// A step failed in a job that pauses on errors.
     FailedPausing(JobStatus),
     Paused,
@@ -104,10 +123,8 @@ enum Interrupt {
 pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mut job: J) {
     let mut cancel_rx = ctl.cancel.subscribe();
     let mut pause_rx = ctl.pause.subscribe();
-    let cancelled = |c: Result<tokio::sync::watch::Ref<'_, Option<JobStatus>>, _>| {
-        c.ok()
-            .and_then(|c| c.clone())
-            .unwrap_or_else(|| common("user cancelled"))
+    let cancelled = |c: Result<tokio::sync::watch::Ref<'_, Option<Cancel>>, _>| {
+        c.ok().and_then(|c| c.clone()).unwrap_or(Cancel::User)
     };
     while !job.is_done() {
         if job.pause().is_paused() {
@@ -118,12 +135,12 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
                     pause.since_ms = None;
                     // An error that paused the job is retried now.
                     *job.status_mut() = JobStatus::ok();
-                    job.persist(b).err()
+                    job.persist(b).err().map(Cancel::Failed)
                 }
                 c = cancel_rx.wait_for(Option::is_some) => Some(cancelled(c)),
             };
-            if let Some(status) = outcome {
-                let status = job.cancelled_status(status);
+            if let Some(cause) = outcome {
+                let status = job.cancelled_status(cause);
                 job.cancel(b, ctl, status).await;
             }
             *ctl.job.lock() = job.clone();
@@ -131,7 +148,6 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
         }
         let deadline = job.deadline_ms(&b.config()) + job.pause().paused_ms(now_ms());
         let left = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
-        let timeout = job.timeout_status();
         let pausable = job.can_pause();
         let job_pauses_on_error = job.pause().on_error && pausable;
         let delay = Duration::from_millis(b.config().debug_job_step_delay_ms);
@@ -142,11 +158,15 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
         };
         let outcome = tokio::select! {
             r = step => r.map_err(|status| {
-                if job_pauses_on_error { Interrupt::FailedPausing(status) } else { Interrupt::Failed(status) }
+                if job_pauses_on_error {
+                    Interrupt::FailedPausing(status)
+                } else {
+                    Interrupt::Cancelled(Cancel::Failed(status))
+                }
             }),
-            c = cancel_rx.wait_for(Option::is_some) => Err(Interrupt::Failed(cancelled(c))),
+            c = cancel_rx.wait_for(Option::is_some) => Err(Interrupt::Cancelled(cancelled(c))),
             _ = pause_rx.wait_for(|paused| *paused), if pausable => Err(Interrupt::Paused),
-            () = tokio::time::sleep(left) => Err(Interrupt::Failed(timeout)),
+            () = tokio::time::sleep(left) => Err(Interrupt::Cancelled(Cancel::Timeout)),
         };
         match outcome {
             Ok(()) => {}
@@ -156,8 +176,8 @@ pub(super) async fn drive<J: JobKind>(b: &Arc<Backups>, ctl: &Arc<JobCtl<J>>, mu
                 ctl.pause.send_replace(true);
                 pause(b, ctl, &mut job, Some(status)).await;
             }
-            Err(Interrupt::Failed(status)) => {
-                let status = job.cancelled_status(status);
+            Err(Interrupt::Cancelled(cause)) => {
+                let status = job.cancelled_status(cause);
                 ctl.volatile.lock().transfer.fold_into(job.progress_mut());
                 job.cancel(b, ctl, status).await;
             }

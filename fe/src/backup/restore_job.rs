@@ -14,12 +14,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
-use catalog::{Change, Job, JobPause, JobStatus, RestoreJob, RestoreState, Table, TableState};
+use catalog::{Change, Job, JobPause, JobStatus, RestoreJob, RestoreState, StatusCode, Table, TableState};
 use conf::FeConfig;
 use futures::StreamExt;
 use rpc::pb;
 
-use super::driver::{self, JobKind};
+use super::driver::{self, Cancel, JobKind};
 use super::progress::TaskBytes;
 use super::restore_plan::{self, Source};
 use super::tasks::{
@@ -43,16 +43,20 @@ impl JobKind for RestoreJob {
 
     fn timeout_status(&self) -> JobStatus {
         JobStatus::err(
-            "TIMEOUT",
+            StatusCode::Timeout,
             format!("restore job with label: {}  timeout.", self.label),
         )
     }
 
-    fn cancelled_status(&self, mut status: JobStatus) -> JobStatus {
-        if status.msg == "user cancelled" {
-            status.msg = format!("user cancelled, current state: {}", self.state.name());
+    fn cancelled_status(&self, cause: Cancel) -> JobStatus {
+        match cause {
+            Cancel::User => JobStatus::err(
+                StatusCode::CommonError,
+                format!("{}, current state: {}", driver::USER_CANCELLED, self.state.name()),
+            ),
+            Cancel::Timeout => self.timeout_status(),
+            Cancel::Failed(status) => status,
         }
-        status
     }
 
     fn label(&self) -> &str {
@@ -395,9 +399,10 @@ async fn committing(b: &Backups, ctl: &Ctl, job: &RestoreJob) -> Result<HashMap<
                         .await
                         .map(|r| r.into_inner().tablets)
                         .map_err(|e| match e.code() {
-                            tonic::Code::FailedPrecondition => {
-                                TaskError::Fatal(JobStatus::err("BAD_FILE", rpc_error(backend_id, e)))
-                            }
+                            tonic::Code::FailedPrecondition => TaskError::Fatal(JobStatus::err(
+                                StatusCode::BadFile,
+                                rpc_error(backend_id, e),
+                            )),
                             _ => TaskError::Retry(rpc_error(backend_id, e)),
                         })
                 }

@@ -1,6 +1,6 @@
 //! SHOW BACKUP and CANCEL BACKUP (spec §4.5, §4.6, §5.1).
 
-use catalog::{BackupJob, JobStatus, Privilege, PrivilegeObject};
+use catalog::{BackupJob, Privilege, PrivilegeObject};
 
 use super::Volatile;
 use crate::Fe;
@@ -147,9 +147,7 @@ pub async fn cancel_backup(fe: &Fe, database: &str) -> Result<Output, FeError> {
     let Some(ctl) = fe.backups.running_backup(db_id) else {
         return Err(FeError::common("No backup job is currently running"));
     };
-    let stopped = ctl
-        .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
-        .await;
+    let stopped = ctl.cancel_and_wait(super::driver::Cancel::User).await;
     let state = ctl.job.lock().state;
     super::cancel_answer(&job.label, stopped, state.name())
 }

@@ -1,6 +1,6 @@
 //! SHOW RESTORE and CANCEL RESTORE (spec §4.6, §4.8, §5.2).
 
-use catalog::{JobStatus, RestoreJob};
+use catalog::RestoreJob;
 
 use super::Volatile;
 use super::show::{db_id, db_ids, task_columns, time};
@@ -104,9 +104,7 @@ pub async fn cancel_restore(fe: &Fe, database: &str) -> Result<Output, FeError> 
         )));
     }
     let ctl = fe.backups.running_restore(db_id).ok_or_else(none)?;
-    let stopped = ctl
-        .cancel_and_wait(JobStatus::err("COMMON_ERROR", "user cancelled"))
-        .await;
+    let stopped = ctl.cancel_and_wait(super::driver::Cancel::User).await;
     let state = ctl.job.lock().state;
     super::cancel_answer(&job.label, stopped, state.name())
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use catalog::JobStatus;
+use catalog::{JobStatus, StatusCode};
 
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
@@ -18,7 +18,7 @@ pub(super) type Step = Result<(), JobStatus>;
 
 /// A `COMMON_ERROR` status.
 pub(super) fn common(msg: impl Into<String>) -> JobStatus {
-    JobStatus::err("COMMON_ERROR", msg)
+    JobStatus::err(StatusCode::CommonError, msg)
 }
 
 /// Task signatures, unique within this FE process.
@@ -108,8 +108,8 @@ pub(super) fn rpc_error(backend_id: u64, status: tonic::Status) -> String {
 /// restarting, a network error, a full disk) is retried.
 pub(super) fn transfer_error(backend_id: u64, status: tonic::Status) -> TaskError {
     let code = match status.code() {
-        tonic::Code::DataLoss => "BAD_FILE",
-        tonic::Code::NotFound => "NOT_FOUND",
+        tonic::Code::DataLoss => StatusCode::BadFile,
+        tonic::Code::NotFound => StatusCode::NotFound,
         _ => return TaskError::Retry(rpc_error(backend_id, status)),
     };
     TaskError::Fatal(JobStatus::err(code, rpc_error(backend_id, status)))
