@@ -336,30 +336,76 @@ async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts
         checksum(&mut conn, "db1.t").await
     );
 
+    // A client that stops waiting leaves the job running (each state lasts
+    // half a second meanwhile).
+    conn.query_drop("ADMIN SET FRONTEND CONFIG ('debug_job_step_delay_ms' = '500')")
+        .await
+        .unwrap();
+    let waiting = tokio::spawn({
+        let opts = cluster.opts();
+        let sql = format!(
+            "RESTORE SNAPSHOT db3.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1', \
+             'wait' = 'true')"
+        );
+        async move {
+            let mut c = mysql_async::Conn::new(opts).await.unwrap();
+            c.query_drop(sql).await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while show_jobs(&mut conn, "WHERE DbName = 'db3' AND State = 'DOWNLOAD'")
+        .await
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "db3's restore never reached DOWNLOAD"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    waiting.abort();
+    let _ = waiting.await;
+    wait_restore(&mut conn, "db3", "FINISHED", Duration::from_secs(60)).await;
+    assert_eq!(
+        checksum(&mut conn, "db3.t").await,
+        checksum(&mut conn, "db1.t").await
+    );
+    conn.query_drop("ADMIN SET FRONTEND CONFIG ('debug_job_step_delay_ms' = '0')")
+        .await
+        .unwrap();
+
     // A cancelled job keeps its error; db1's newer job does not push s1 out.
     conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
     conn.query_drop("CANCEL BACKUP FROM db1").await.unwrap();
     // Oldest first, by submit time.
     let rows = show_jobs(&mut conn, "").await;
-    let states: Vec<(&str, &str, &str)> = rows
+    let states: Vec<(&str, &str, &str, &str)> = rows
         .iter()
-        .map(|r| (r["Type"].as_str(), r["Label"].as_str(), r["State"].as_str()))
+        .map(|r| {
+            (
+                r["Type"].as_str(),
+                r["DbName"].as_str(),
+                r["Label"].as_str(),
+                r["State"].as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         states,
         [
-            ("BACKUP", "s1", "FINISHED"),
-            ("RESTORE", "s1", "FINISHED"),
-            ("BACKUP", "s2", "CANCELLED")
+            ("BACKUP", "db1", "s1", "FINISHED"),
+            ("RESTORE", "db2", "s1", "FINISHED"),
+            ("RESTORE", "db3", "s1", "FINISHED"),
+            ("BACKUP", "db1", "s2", "CANCELLED")
         ]
     );
-    assert_eq!(rows[2]["Error"], "[COMMON_ERROR, msg: user cancelled]");
-    let labels: Vec<String> = show_jobs(&mut conn, "ORDER BY Type DESC, Label DESC LIMIT 2")
+    assert_eq!(rows[3]["Error"], "[COMMON_ERROR, msg: user cancelled]");
+    let labels: Vec<String> = show_jobs(&mut conn, "ORDER BY Type DESC, DbName DESC LIMIT 2")
         .await
         .into_iter()
-        .map(|r| format!("{} {}", r["Type"], r["Label"]))
+        .map(|r| format!("{} {}", r["Type"], r["DbName"]))
         .collect();
-    assert_eq!(labels, ["RESTORE s1", "BACKUP s2"]);
+    assert_eq!(labels, ["RESTORE db3", "RESTORE db2"]);
     assert_eq!(show_jobs(&mut conn, "FROM db2").await.len(), 1);
     assert_eq!(
         show_jobs(&mut conn, "WHERE Type = 'BACKUP' AND BytesTotal > 0 LIMIT 5")
@@ -383,6 +429,10 @@ async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts
             text.contains("starling_jobs{state=\"CANCELLED\",type=\"BACKUP\"} 1"),
             "{text}"
         );
+        assert!(
+            text.contains("starling_jobs{state=\"FINISHED\",type=\"RESTORE\"} 2"),
+            "{text}"
+        );
         let uploaded: u64 = text
             .lines()
             .find(|l| {
@@ -403,7 +453,7 @@ async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts
     cluster.kill_fe();
     cluster.start_fe(0, 0).await;
     let mut conn = cluster.conn().await;
-    assert_eq!(show_jobs(&mut conn, "").await.len(), 3);
+    assert_eq!(show_jobs(&mut conn, "").await.len(), 4);
     // ... and is kept job_history_keep_seconds.
     drop(conn);
     let mut conn = cluster
