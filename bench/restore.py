@@ -11,7 +11,11 @@
    - in rounds (default 5), times `cp -r` + `sync` of the TPC-H snapshot
      directory and right after it a RESTORE of it, with replication_num 1
      (target: >= 0.8x of cp MB/s) and with 3, checking every table's row count
-     against cluster A's; prints every round and the medians.
+     against cluster A's; prints every round and the medians;
+   - restores the TPC-H snapshot once more, PAUSEs it at about half of its
+     bytes (SHOW JOBS) and RESUMEs it: prints the bytes the BEs downloaded
+     beyond the snapshot's size / its size (from /metrics; target <= 5 %) and
+     the time it ran, pause excluded, / the unpaused median (target <= 1.1x).
 
 Needs a release build (`cargo build --release --bin starling`) and
 `pip install tpchgen-cli pymysql`. Usage: python3 bench/restore.py [--sf 1]
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +78,73 @@ def counts(cur, db):
         cur.execute(f"SELECT COUNT(*) FROM {db}.{t}")
         out[t] = cur.fetchone()[0]
     return out
+
+
+def downloaded_bytes(http_port):
+    """The BEs' download counters from the FE's /metrics, once they stop changing
+    (they arrive with heartbeats, one a second)."""
+    def read():
+        req = urllib.request.Request(f"http://127.0.0.1:{http_port}/metrics",
+                                     headers={"Authorization": "Basic cm9vdDo="})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read().decode()
+        return sum(int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("starling_backend_transfer_bytes_total") and 'direction="download"' in line)
+    last = read()
+    while True:
+        time.sleep(1.3)
+        now = read()
+        if now == last:
+            return now
+        last = now
+
+
+def paused_restore(cur, http_port, ts, db, rows, unpaused_s, snapshot_bytes):
+    """A RESTORE paused at about half of its bytes and resumed; prints the ratios."""
+    before = downloaded_bytes(http_port)
+    subprocess.run(["sync"], check=True)
+    start = time.perf_counter()
+    cur.execute(f"RESTORE SNAPSHOT {db}.s1 FROM bench PROPERTIES "
+                f"('backup_timestamp' = '{ts}', 'replication_num' = '1')")
+    while True:
+        cur.execute(f"SHOW JOBS WHERE DbName = '{db}' AND FinishTime IS NULL")
+        row = cur.fetchone()
+        if row is None:
+            raise RuntimeError("the restore ended before it could be paused")
+        done, total = int(row[6]), int(row[7])
+        if total > 0 and done >= total / 2:
+            break
+        time.sleep(0.05)
+    cur.execute(f"PAUSE RESTORE FROM {db}")
+    paused_at = time.perf_counter()
+    cur.execute(f"SHOW JOBS WHERE DbName = '{db}' AND FinishTime IS NULL")
+    row = cur.fetchone()
+    share = int(row[6]) / int(row[7])
+    time.sleep(3)
+    resumed_at = time.perf_counter()
+    cur.execute(f"RESUME RESTORE FROM {db}")
+    wait_restore(cur, db)
+    subprocess.run(["sync"], check=True)
+    active = time.perf_counter() - start - (resumed_at - paused_at)
+    got = counts(cur, db)
+    assert got == rows, f"{db}: {got} != {rows}"
+    cur.execute(f"SHOW JOBS WHERE DbName = '{db}'")
+    job_total = int(cur.fetchone()[7])
+    # The counters arrive with heartbeats, which a BE busy syncing may answer
+    # late: wait (up to 30 s) until they account for the whole snapshot.
+    deadline = time.time() + 30
+    fetched = downloaded_bytes(http_port) - before
+    while fetched < job_total and time.time() < deadline:
+        time.sleep(1)
+        fetched = downloaded_bytes(http_port) - before
+    again = max(0, fetched - job_total)
+    if fetched < job_total:
+        print(f"(the BEs' counters account for {fetched / 1e6:.1f} MB of {job_total / 1e6:.1f} MB: "
+              f"a heartbeat was late)")
+    print(f"\nPAUSE at {share:.0%} of {job_total / 1e6:.0f} MB ({snapshot_bytes / 1e6:.0f} MB on disk), "
+          f"RESUME after 3 s: downloaded {fetched / 1e6:.1f} MB, "
+          f"re-transferred / total = {again / job_total:.3f} (target <= 0.05); "
+          f"time running {active:.2f} s / unpaused {unpaused_s:.2f} s = {active / unpaused_s:.2f} (target <= 1.1)")
 
 
 def build_source(binary, work, sf, small_tablets):
@@ -134,7 +206,7 @@ def main():
     work = tempfile.mkdtemp(prefix="starling-restore-bench-")
     try:
         repo, rows = build_source(binary, work, args.sf, args.small_tablets)
-        proc, conn, _ = tpch.start_cluster(binary, os.path.join(work, "cluster-b"))
+        proc, conn, http_port = tpch.start_cluster(binary, os.path.join(work, "cluster-b"))
         try:
             cur = conn.cursor()
             cur.execute(f"CREATE READ ONLY REPOSITORY bench WITH BROKER ON LOCATION 'file://{repo}'")
@@ -159,7 +231,7 @@ def main():
             mb = tree_bytes([snapshot]) / 1e6
             ts = timestamp(cur, "s1")
             print(f"snapshot of {mb:.0f} MB; each round times cp -r + sync of it, then its RESTORE")
-            ratios = {}
+            ratios, medians = {}, {}
             for replicas in (1, 3):
                 rounds = []
                 for i in range(args.rounds):
@@ -181,10 +253,12 @@ def main():
                 cp_med = statistics.median(r[0] for r in rounds)
                 secs_med = statistics.median(r[1] for r in rounds)
                 ratios[replicas] = cp_med / secs_med
+                medians[replicas] = secs_med
                 print(f"RESTORE, {replicas} replica(s), median of {args.rounds}: {secs_med:.2f} s "
                       f"({mb / secs_med:.0f} MB/s) against cp -r + sync {cp_med:.2f} s ({mb / cp_med:.0f} MB/s)")
             print(f"ratio restore MB/s / cp MB/s = {ratios[1]:.2f} (replication_num 1, target >= 0.8); "
                   f"{ratios[3]:.2f} with 3 replicas")
+            paused_restore(cur, http_port, ts, "tpch_paused", rows, medians[1], mb * 1e6)
         finally:
             proc.terminate()
             proc.wait(timeout=60)

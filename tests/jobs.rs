@@ -578,6 +578,49 @@ async fn resumed_jobs_do_not_transfer_finished_files_again() {
         "fetched {fetched} of {total}"
     );
     assert_eq!(checksum(&mut conn, "db2.t").await, before);
+    // A BE restart: its counters start again from 0, so what it moved before
+    // is read from disk (whole files in the repository or in its staging
+    // directory) and what it moves after from its counter.
+    conn.query_drop("BACKUP SNAPSHOT db1.s2 TO r1").await.unwrap();
+    wait_share(&mut conn, "db1", 0.4).await;
+    cluster.kill_be(0);
+    let uploaded = whole_files_bytes(&repo_dir.join("__starrocks_repository_r1/__ss_s2/__ss_content"));
+    cluster.restart_be(0);
+    wait_state(&mut conn, "FINISHED", Duration::from_secs(120)).await;
+    let total2 = snapshot_content_bytes(&repo_dir, "s2");
+    let after = settled_transfer_bytes(&cluster, "upload").await;
+    assert!(uploaded > slack, "{uploaded} uploaded before the restart");
+    assert!(
+        after + uploaded <= total2 + slack,
+        "{after} after + {uploaded} before, of {total2}"
+    );
+
+    conn.query_drop(format!(
+        "RESTORE SNAPSHOT db3.s1 FROM r1 PROPERTIES ('backup_timestamp' = '{ts}', 'replication_num' = '1')"
+    ))
+    .await
+    .unwrap();
+    wait_share(&mut conn, "db3", 0.4).await;
+    cluster.kill_be(0);
+    let staged = whole_files_bytes(&cluster.path().join("be0/storage/snapshot/restore"));
+    cluster.restart_be(0);
+    wait_restore(&mut conn, "db3", "FINISHED", Duration::from_secs(120)).await;
+    let after = settled_transfer_bytes(&cluster, "download").await;
+    assert!(staged > slack, "{staged} staged before the restart");
+    assert!(
+        after + staged <= total + slack,
+        "{after} after + {staged} before, of {total}"
+    );
+    assert_eq!(checksum(&mut conn, "db3.t").await, before);
+}
+
+/// Bytes of the complete files under `dir` (not the `.part` files of transfers in flight).
+fn whole_files_bytes(dir: &std::path::Path) -> u64 {
+    crate::backup::tree(dir)
+        .iter()
+        .filter(|f| !f.ends_with(".part"))
+        .map(|f| std::fs::metadata(dir.join(f)).unwrap().len())
+        .sum()
 }
 
 /// Runs `starling watch <args>` against the cluster's FE; returns (exit code, stdout, stderr).

@@ -84,7 +84,7 @@ async fn download_tablet(
     job_id: u64,
     tablet: &pb::DownloadTablet,
     limit: Option<&RateLimiter>,
-    meter: &Meter,
+    meter: &Arc<Meter>,
 ) -> Result<u64, BeError> {
     let tablet_id = tablet.tablet_id;
     let plain =
@@ -106,11 +106,9 @@ async fn download_tablet(
             meter.skipped(size);
             continue;
         }
-        let fetched = repo
-            .download_file(&tablet.remote_dir, stored, &dir, limit)
+        repo.download_file(&tablet.remote_dir, stored, &dir, limit, Some(&meter.counter()))
             .await
             .map_err(|source| BeError::TabletFile { tablet_id, source })?;
-        meter.moved(fetched);
         if let Some((name, _)) = checked {
             let staged = dir.join(name);
             tokio::task::spawn_blocking(move || batch::start_writeback(&staged))
@@ -163,7 +161,7 @@ mod tests {
         for (name, body) in [("v2_20_0.parquet", "rows of v2"), ("meta.json", "{}")] {
             std::fs::write(local.path().join(name), body).expect("write");
             let up = repo
-                .upload_file(&local.path().join(name), REMOTE, name, None, None)
+                .upload_file(&local.path().join(name), REMOTE, name, None, None, None)
                 .await
                 .expect("seed");
             stored.push(up.stored_name);

@@ -171,6 +171,12 @@ impl Meter {
         self.process.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// What the repository's transfers tell of each chunk they write.
+    pub(crate) fn counter(self: &Arc<Self>) -> repository::transfer::ByteCounter {
+        let meter = Arc::clone(self);
+        Arc::new(move |n| meter.moved(n))
+    }
+
     /// `n` bytes were found in place and not transferred.
     pub(crate) fn skipped(&self, n: u64) {
         self.skipped.fetch_add(n, Ordering::Relaxed);
@@ -495,7 +501,7 @@ async fn upload_tablet(
     repo: &Repository,
     tablet: &pb::UploadTablet,
     limit: Option<&RateLimiter>,
-    meter: &Meter,
+    meter: &Arc<Meter>,
 ) -> Result<pb::UploadedTablet, BeError> {
     let dir: PathBuf = store.snapshot_dir(&tablet.snapshot_path)?;
     let existing = repo.list_dir(&tablet.remote_dir).await?.files;
@@ -504,11 +510,16 @@ async fn upload_tablet(
     for name in &names {
         let already = existing.iter().find(|f| &f.name == name);
         let up = repo
-            .upload_file(&dir.join(name), &tablet.remote_dir, name, already, limit)
+            .upload_file(
+                &dir.join(name),
+                &tablet.remote_dir,
+                name,
+                already,
+                limit,
+                Some(&meter.counter()),
+            )
             .await?;
-        if up.transferred {
-            meter.moved(up.size);
-        } else {
+        if !up.transferred {
             meter.skipped(up.size);
         }
         if let Some(written) = up.local_path {
@@ -620,6 +631,34 @@ mod tests {
         );
         drop(rx);
         wait_for(&dropped, 3).await;
+    }
+
+    #[tokio::test]
+    async fn a_worker_pool_grows_at_once_and_shrinks_as_tablets_finish() {
+        let lane = Lane::new(2, 0);
+        let running: Vec<_> = vec![
+            Arc::clone(&lane.slots).acquire_owned().await.expect("slot"),
+            Arc::clone(&lane.slots).acquire_owned().await.expect("slot"),
+        ];
+        assert_eq!(lane.slots.available_permits(), 0);
+        lane.resize(4);
+        assert_eq!(
+            lane.slots.available_permits(),
+            2,
+            "two more tablets may start now"
+        );
+        lane.resize(1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The shrink took the free permits; running tablets keep theirs.
+        assert_eq!(lane.slots.available_permits(), 0);
+        drop(running);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(lane.slots.available_permits(), 1, "one worker once they finished");
+        let config = Transfers::new(&BeConfig::default());
+        config.update("download_worker_count", "3").expect("mutable");
+        assert_eq!(config.config().download_worker_count, 3);
+        assert!(config.update("be_port", "1").is_err());
+        assert!(config.update("download_worker_count", "x").is_err());
     }
 
     #[tokio::test]

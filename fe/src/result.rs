@@ -37,6 +37,14 @@ impl Column {
         }
     }
 
+    /// A column of type `ty`.
+    pub fn typed(name: impl Into<String>, ty: ColType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+        }
+    }
+
     /// A signed integer column.
     pub fn int(name: impl Into<String>) -> Self {
         Self {

@@ -65,7 +65,7 @@ pub struct Uploaded {
 impl Repository {
     /// Uploads `local` as `<rel_dir>/<name>.<md5>`. `existing` is what the
     /// directory already holds under `name`: when its checksum matches, nothing
-    /// is sent. A `file://` repository gets a direct copy into `<name>.part`,
+    /// is sent. `counter` is told the bytes sent as they go. A `file://` repository gets a direct copy into `<name>.part`,
     /// hashed on the way and renamed; on S3, large files stream to
     /// `<name>.part`, which is renamed once the checksum is known.
     pub async fn upload_file(
@@ -75,6 +75,7 @@ impl Repository {
         name: &str,
         existing: Option<&crate::RemoteFile>,
         limiter: Option<&RateLimiter>,
+        counter: Option<&ByteCounter>,
     ) -> Result<Uploaded, RepoError> {
         let size = tokio::fs::metadata(local).await?.len();
         if let Some(md5) = existing.and_then(|e| e.md5.as_ref())
@@ -94,6 +95,7 @@ impl Repository {
             }
             let part = fs.path_to_filesystem(&self.path(&format!("{rel_dir}/{name}{PART_SUFFIX}")))?;
             let (source, name) = (local.to_path_buf(), name.to_string());
+            let counter = counter.cloned();
             let (md5, target) = blocking(move || {
                 if let Some(dir) = part.parent() {
                     std::fs::create_dir_all(dir)?;
@@ -101,7 +103,7 @@ impl Repository {
                 // A failed copy (a full disk) leaves no `.part` behind.
                 let copied = std::fs::File::open(source)
                     .map_err(RepoError::from)
-                    .and_then(|file| copy_hashing(file, &part));
+                    .and_then(|file| copy_hashing(file, &part, counter.as_ref()));
                 let (_, md5) = copied.inspect_err(|_| {
                     let _ = std::fs::remove_file(&part);
                 })?;
@@ -127,10 +129,11 @@ impl Repository {
             }
             let target = self.path(&format!("{rel_dir}/{}", layout::with_checksum(name, &md5)));
             self.store.put(&target, PutPayload::from(bytes)).await?;
+            count(counter, size as usize);
             md5
         } else {
             let part = self.path(&format!("{rel_dir}/{name}{PART_SUFFIX}"));
-            let md5 = self.stream_up(local.to_path_buf(), &part, limiter).await;
+            let md5 = self.stream_up(local.to_path_buf(), &part, limiter, counter).await;
             if md5.is_err() {
                 let _ = self.store.delete(&part).await;
             }
@@ -157,6 +160,7 @@ impl Repository {
         local: PathBuf,
         target: &object_store::path::Path,
         limiter: Option<&RateLimiter>,
+        counter: Option<&ByteCounter>,
     ) -> Result<String, RepoError> {
         let mut upload = self.store.put_multipart(target).await?;
         let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
@@ -188,13 +192,18 @@ impl Repository {
         while let Some(chunk) = rx.recv().await {
             let result = match chunk {
                 Ok(chunk) => {
+                    let n = chunk.len();
                     if let Some(l) = limiter {
-                        l.acquire(chunk.len() as u64).await;
+                        l.acquire(n as u64).await;
                     }
-                    upload
+                    let sent = upload
                         .put_part(PutPayload::from(chunk))
                         .await
-                        .map_err(RepoError::from)
+                        .map_err(RepoError::from);
+                    if sent.is_ok() {
+                        count(counter, n);
+                    }
+                    sent
                 }
                 Err(e) => Err(e.into()),
             };
@@ -220,7 +229,7 @@ impl Repository {
     /// Downloads `<rel_dir>/<stored_name>` to `local_dir/<name>` and checks the
     /// bytes against the checksum in the stored name; a mismatch leaves no file.
     /// A file absent from the repository is [`RepoError::NotFound`]. Returns the
-    /// bytes written. The file is not synced: a caller staging many files
+    /// bytes written; `counter` is told them as they are written. The file is not synced: a caller staging many files
     /// makes them durable together.
     pub async fn download_file(
         &self,
@@ -228,6 +237,7 @@ impl Repository {
         stored_name: &str,
         local_dir: &Path,
         limiter: Option<&RateLimiter>,
+        counter: Option<&ByteCounter>,
     ) -> Result<u64, RepoError> {
         let (name, md5) = layout::split_checksum(stored_name)
             .ok_or_else(|| RepoError::NoChecksum(self.display(&format!("{rel_dir}/{stored_name}"))))?;
@@ -246,12 +256,12 @@ impl Repository {
         }
         let (size, local_md5) = match got.payload {
             GetResultPayload::File(file, _) => {
-                let part = part.clone();
-                blocking(move || copy_hashing(file, &part)).await?
+                let (part, counter) = (part.clone(), counter.cloned());
+                blocking(move || copy_hashing(file, &part, counter.as_ref())).await?
             }
             GetResultPayload::Stream(mut stream) => {
                 let (tx, mut rx) = mpsc::channel::<Bytes>(2);
-                let staged = part.clone();
+                let (staged, counter) = (part.clone(), counter.cloned());
                 let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
                     let mut out = std::fs::File::create(&staged)?;
                     let mut md5 = hasher::Md5::new();
@@ -259,6 +269,7 @@ impl Repository {
                     while let Some(chunk) = rx.blocking_recv() {
                         md5.update_slice(&chunk);
                         out.write_all(&chunk)?;
+                        count(counter.as_ref(), chunk.len());
                         size += chunk.len() as u64;
                     }
                     Ok((size, md5.finish()))
@@ -299,9 +310,23 @@ impl Repository {
     }
 }
 
+/// Told the bytes of each chunk as it is written, on whatever thread writes
+/// it: a transfer's counters stay true when the transfer is abandoned midway.
+pub type ByteCounter = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
+fn count(counter: Option<&ByteCounter>, n: usize) {
+    if let Some(c) = counter {
+        c(n as u64);
+    }
+}
+
 /// Copies `file` to `target` through one buffer, hashed on the MD5 pool
-/// between the read and the write.
-fn copy_hashing(mut file: std::fs::File, target: &Path) -> Result<(u64, String), RepoError> {
+/// between the read and the write; each chunk written is counted.
+fn copy_hashing(
+    mut file: std::fs::File,
+    target: &Path,
+    counter: Option<&ByteCounter>,
+) -> Result<(u64, String), RepoError> {
     let mut out = std::fs::File::create(target)?;
     let mut md5 = hasher::Md5::new();
     let mut buf = vec![0u8; COPY_BUFFER];
@@ -313,6 +338,7 @@ fn copy_hashing(mut file: std::fs::File, target: &Path) -> Result<(u64, String),
         }
         buf = md5.update(buf, n);
         out.write_all(&buf[..n])?;
+        count(counter, n);
         size += n as u64;
     }
     Ok((size, md5.finish()))

@@ -160,7 +160,7 @@ async fn tablet_files_upload_skip_identical_and_download_verified() {
     .dir("s1");
     for name in ["v2_5_0.parquet", "meta.json"] {
         let up = repo
-            .upload_file(&local.path().join(name), &rel, name, None, None)
+            .upload_file(&local.path().join(name), &rel, name, None, None, None)
             .await
             .expect("upload");
         assert!(up.transferred);
@@ -199,17 +199,27 @@ async fn tablet_files_upload_skip_identical_and_download_verified() {
             "v2_5_0.parquet",
             Some(big_remote),
             None,
+            None,
         )
         .await
         .expect("skip");
     assert!(!again.transferred);
 
     let out = tempfile::tempdir().expect("tmp");
+    // The counter hears of every chunk written, several for a big file.
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let counter: repository::transfer::ByteCounter = {
+        let heard = std::sync::Arc::clone(&heard);
+        std::sync::Arc::new(move |n| heard.lock().expect("lock").push(n))
+    };
     let size = repo
-        .download_file(&rel, &big_remote.stored_name, out.path(), None)
+        .download_file(&rel, &big_remote.stored_name, out.path(), None, Some(&counter))
         .await
         .expect("download");
     assert_eq!(size as usize, big.len());
+    let chunks = heard.lock().expect("lock").clone();
+    assert_eq!(chunks.iter().sum::<u64>(), size);
+    assert!(chunks.len() > 1, "{chunks:?}");
     assert_eq!(
         std::fs::read(out.path().join("v2_5_0.parquet")).expect("read"),
         big
@@ -222,7 +232,7 @@ async fn tablet_files_upload_skip_identical_and_download_verified() {
         .join(&big_remote.stored_name);
     std::fs::write(&remote_path, b"bit rot").expect("tamper");
     let err = repo
-        .download_file(&rel, &big_remote.stored_name, out.path(), None)
+        .download_file(&rel, &big_remote.stored_name, out.path(), None, None)
         .await
         .expect_err("bad");
     assert!(err.is_bad_file(), "{err}");
@@ -237,7 +247,7 @@ async fn download_of_a_missing_file_names_its_path() {
     let repo = open(dir.path(), "r").await;
     let stored = layout::with_checksum("v2_5_0.parquet", &repository::transfer::md5_hex(b"x"));
     let err = repo
-        .download_file("__ss_s1/__ss_content", &stored, out.path(), None)
+        .download_file("__ss_s1/__ss_content", &stored, out.path(), None, None)
         .await
         .expect_err("missing");
     assert!(matches!(err, RepoError::NotFound(_)), "{err:?}");

@@ -56,52 +56,36 @@ impl Job {
     /// The job as SHOW JOBS lists it: `State` is `PAUSED` while paused, and
     /// `finished_ms` is the submit time until it ended.
     pub fn summary(&self) -> JobRecord {
-        let (job_type, job_id, db_id, db_name, label, repo_name, state, progress, created, finished, status) =
-            match self {
-                Job::Backup(j) => (
-                    JobType::Backup,
-                    j.job_id,
-                    j.db_id,
-                    &j.db_name,
-                    &j.label,
-                    &j.repo_name,
-                    j.state.name(),
-                    j.progress,
-                    j.create_time_ms,
-                    j.finished_ms,
-                    &j.status,
-                ),
-                Job::Restore(j) => (
-                    JobType::Restore,
-                    j.job_id,
-                    j.db_id,
-                    &j.db_name,
-                    &j.label,
-                    &j.repo_name,
-                    j.state.name(),
-                    j.progress,
-                    j.create_time_ms,
-                    j.finished_ms,
-                    &j.status,
-                ),
+        // Both kinds name these fields alike.
+        macro_rules! summary {
+            ($j:expr, $kind:expr) => {
+                JobRecord {
+                    job_id: $j.job_id,
+                    job_type: $kind,
+                    db_id: $j.db_id,
+                    db_name: $j.db_name.clone(),
+                    label: $j.label.clone(),
+                    repo_name: $j.repo_name.clone(),
+                    state: if $j.pause.is_paused() {
+                        "PAUSED"
+                    } else {
+                        $j.state.name()
+                    }
+                    .to_string(),
+                    progress: $j.progress,
+                    create_time_ms: $j.create_time_ms,
+                    finished_ms: $j.finished_ms.unwrap_or($j.create_time_ms),
+                    error: if $j.status.is_ok() {
+                        String::new()
+                    } else {
+                        $j.status.render()
+                    },
+                }
             };
-        let state = if self.is_paused() { "PAUSED" } else { state };
-        JobRecord {
-            job_id,
-            job_type,
-            db_id,
-            db_name: db_name.clone(),
-            label: label.clone(),
-            repo_name: repo_name.clone(),
-            state: state.to_string(),
-            progress,
-            create_time_ms: created,
-            finished_ms: finished.unwrap_or(created),
-            error: if status.is_ok() {
-                String::new()
-            } else {
-                status.render()
-            },
+        }
+        match self {
+            Job::Backup(j) => summary!(j, JobType::Backup),
+            Job::Restore(j) => summary!(j, JobType::Restore),
         }
     }
 }

@@ -19,8 +19,8 @@ use rpc::pb;
 use super::driver::{self, JobKind};
 use super::progress::TaskBytes;
 use super::tasks::{
-    Step, TASK_CONCURRENCY, TaskError, client, common, repository, rpc_error, start_progress, tasks_of,
-    transfer_error, with_retries,
+    Step, TASK_CONCURRENCY, TaskError, client, common, report_transfer, repository, rpc_error,
+    start_progress, tasks_of, transfer_error, with_retries,
 };
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
@@ -412,14 +412,12 @@ async fn upload_task(
         .map_err(|e| transfer_error(backend_id, e))?
     {
         finished = progress.finished_num;
-        let mut v = ctl.volatile.lock();
-        v.progress.insert(sig.to_string(), (finished, total));
         let bytes = TaskBytes {
             moved: progress.bytes,
             skipped: progress.bytes_skipped,
             total: progress.bytes_total,
         };
-        v.transfer.report(sig, bytes);
+        report_transfer(ctl, sig, finished, total, bytes);
         done.extend(progress.done);
     }
     if finished != total || done.len() as u32 != total {

@@ -129,10 +129,7 @@ pub fn jobs(fe: &Fe, database: Option<&str>) -> Result<Vec<JobView>, FeError> {
 
 /// `SHOW JOBS [FROM db]`: the columns of the extension spec (§1).
 pub fn show_jobs(fe: &Fe, database: Option<&str>) -> Result<Output, FeError> {
-    let typed = |name: &str, ty: ColType| Column {
-        name: name.into(),
-        ty,
-    };
+    let typed = Column::typed;
     let mut rs = ResultSet {
         columns: vec![
             typed("JobId", ColType::BigInt),

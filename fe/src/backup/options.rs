@@ -79,10 +79,7 @@ pub(super) async fn wait_for_job(b: &Backups, db_id: u64) -> Result<Output, FeEr
             record.error
         )));
     }
-    let typed = |name: &str, ty: ColType| Column {
-        name: name.into(),
-        ty,
-    };
+    let typed = Column::typed;
     let mut rs = ResultSet {
         columns: vec![
             typed("job_id", ColType::BigInt),

@@ -23,8 +23,8 @@ use super::driver::{self, Cancel, JobKind};
 use super::progress::TaskBytes;
 use super::restore_plan::{self, Source};
 use super::tasks::{
-    Step, TASK_CONCURRENCY, TaskError, client, common, repository, rpc_error, start_progress, tasks_of,
-    transfer_error, with_retries,
+    Step, TASK_CONCURRENCY, TaskError, client, common, report_transfer, repository, rpc_error,
+    start_progress, tasks_of, transfer_error, with_retries,
 };
 use super::{Backups, JobCtl};
 use crate::FeError;
@@ -349,14 +349,12 @@ async fn download_task(
         .map_err(|e| transfer_error(backend_id, e))?
     {
         finished = progress.finished_num;
-        let mut v = ctl.volatile.lock();
-        v.progress.insert(sig.to_string(), (finished, total));
         let bytes = TaskBytes {
             moved: progress.bytes,
             skipped: progress.bytes_skipped,
             total: progress.bytes_total,
         };
-        v.transfer.report(sig, bytes);
+        report_transfer(ctl, sig, finished, total, bytes);
     }
     if finished != total {
         return Err(TaskError::Retry(format!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use catalog::{JobStatus, StatusCode};
 
+use super::progress::TaskBytes;
 use super::{Backups, JobCtl};
 use crate::cluster::now_ms;
 
@@ -145,6 +146,14 @@ pub(super) fn tasks_of<T>(
         }
     }
     tasks
+}
+
+/// Records a transfer task's progress message: `finished` of `total`
+/// tablets (SHOW's `Progress`) and its byte counts (SHOW JOBS).
+pub(super) fn report_transfer<J>(ctl: &JobCtl<J>, sig: &str, finished: u32, total: u32, bytes: TaskBytes) {
+    let mut v = ctl.volatile.lock();
+    v.progress.insert(sig.to_string(), (finished, total));
+    v.transfer.report(sig, bytes);
 }
 
 /// Shows every task as unfinished on its backend, with 0 of its items done.
