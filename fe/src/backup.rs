@@ -149,6 +149,14 @@ impl Running {
         }
     }
 
+    /// When the job was submitted, epoch ms (with the database, its key).
+    fn create_time_ms(&self) -> i64 {
+        match self {
+            Running::Backup(c) => c.job.lock().create_time_ms,
+            Running::Restore(c) => c.job.lock().create_time_ms,
+        }
+    }
+
     /// The job as its driver sees it, with its progress.
     fn snapshot(&self) -> (Job, Volatile) {
         match self {

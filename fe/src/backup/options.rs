@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use catalog::Job;
-
 use super::Backups;
 use crate::error::{ErrorCode, FeError};
 use crate::result::{ColType, Column, Output, ResultSet, Value};
@@ -54,19 +52,37 @@ impl JobOptions {
 /// fraction_completed, rows, bytes`) for a FINISHED job, the job's error for
 /// a CANCELLED one. The job does not depend on this wait: a client that goes
 /// away leaves it running.
-pub(super) async fn wait_for_job(b: &Backups, db_id: u64) -> Result<Output, FeError> {
-    let done = b.running.lock().get(&db_id).map(super::Running::done_signal);
-    if let Some(mut done) = done {
-        let _ = done.wait_for(|d| *d).await;
-    }
-    // The driver persisted the job before it signalled.
+pub(super) async fn wait_for_job(b: &Backups, db_id: u64, create_time_ms: i64) -> Result<Output, FeError> {
+    // The driver persists the job before it signals; a job resumed at FE
+    // start may not have its driver registered yet, and once it ended a newer
+    // job of the database may have replaced it (its record is in the history).
     let record = loop {
-        let job = b.catalog.read().job(db_id).cloned();
-        match job.as_ref().and_then(Job::record) {
+        let driver = b.running.lock().get(&db_id).cloned();
+        if let Some(driver) = driver.filter(|d| d.create_time_ms() == create_time_ms) {
+            let _ = driver.done_signal().wait_for(|d| *d).await;
+        }
+        let (ended, running) = {
+            let state = b.catalog.read();
+            // The database's last job, or (when a newer one replaced it) the history.
+            let ended = state
+                .job(db_id)
+                .and_then(catalog::Job::record)
+                .filter(|r| r.create_time_ms == create_time_ms)
+                .or_else(|| {
+                    state
+                        .job_history()
+                        .find(|r| r.key() == (create_time_ms, db_id))
+                        .cloned()
+                });
+            let running = state
+                .job(db_id)
+                .is_some_and(|j| !j.is_done() && j.summary().create_time_ms == create_time_ms);
+            (ended, running)
+        };
+        match ended {
             Some(r) => break r,
-            // A job resumed at start whose driver is not registered yet.
-            None if job.is_some() => tokio::time::sleep(Duration::from_millis(100)).await,
-            None => return Err(FeError::common("the job disappeared")),
+            None if running => tokio::time::sleep(Duration::from_millis(100)).await,
+            None => return Err(FeError::common("the job is no longer listed in SHOW JOBS")),
         }
     };
     if record.state != "FINISHED" {

@@ -294,11 +294,11 @@ pub async fn restore(fe: &Fe, grants: &Grants, stmt: &RestoreStmt) -> Result<Out
         progress: catalog::JobProgress::default(),
     };
     fe.backups.persist_restore(&job)?;
-    let db_id = job.db_id;
+    let (db_id, created) = (job.db_id, job.create_time_ms);
     fe.backups.spawn_restore(job);
     drop(guard);
     if props.options.wait {
-        return super::options::wait_for_job(&fe.backups, db_id).await;
+        return super::options::wait_for_job(&fe.backups, db_id, created).await;
     }
     Ok(Output::ok())
 }

@@ -226,11 +226,11 @@ pub async fn backup(fe: &Fe, session: &Session, stmt: &BackupStmt) -> Result<Out
         let _ = storage.release_label(&stmt.label).await;
         return Err(e);
     }
-    let db_id = job.db_id;
+    let (db_id, created) = (job.db_id, job.create_time_ms);
     fe.backups.spawn(job);
     drop(guard);
     if options.wait {
-        return super::options::wait_for_job(&fe.backups, db_id).await;
+        return super::options::wait_for_job(&fe.backups, db_id, created).await;
     }
     Ok(Output::ok())
 }
