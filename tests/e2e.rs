@@ -53,6 +53,7 @@ slt_tests! {
     slt_backup => "backup.slt",
     slt_restore => "restore.slt",
     slt_privileges => "privileges.slt",
+    slt_jobs => "jobs.slt",
 }
 
 async fn query_strings(conn: &mut mysql_async::Conn, sql: &str) -> Vec<Vec<String>> {
