@@ -243,6 +243,22 @@ async fn show_jobs(conn: &mut mysql_async::Conn, tail: &str) -> Vec<BTreeMap<Str
         .collect()
 }
 
+/// Polls SHOW JOBS (up to a minute) until a job matches `condition`; returns it.
+async fn first_job_where(conn: &mut mysql_async::Conn, condition: &str) -> BTreeMap<String, String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(row) = show_jobs(conn, &format!("WHERE {condition}"))
+            .await
+            .into_iter()
+            .next()
+        {
+            return row;
+        }
+        assert!(std::time::Instant::now() < deadline, "no job with {condition}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn num(row: &BTreeMap<String, String>, column: &str) -> u64 {
     row[column]
         .parse()
@@ -266,15 +282,7 @@ async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts
 
     // While it uploads: bytes from the BE's counters, a rate, no finish time.
     conn.query_drop("BACKUP SNAPSHOT db1.s1 TO r1").await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let running = loop {
-        let rows = show_jobs(&mut conn, "WHERE State = 'UPLOADING' AND BytesDone > 0").await;
-        if let Some(row) = rows.into_iter().next() {
-            break row;
-        }
-        assert!(std::time::Instant::now() < deadline, "never saw bytes move");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let running = first_job_where(&mut conn, "State = 'UPLOADING' AND BytesDone > 0").await;
     assert_eq!(
         (running["Type"].as_str(), running["Label"].as_str()),
         ("BACKUP", "s1")
@@ -352,17 +360,7 @@ async fn show_jobs_lists_every_job_with_its_bytes_and_keeps_them_across_restarts
             c.query_drop(sql).await
         }
     });
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while show_jobs(&mut conn, "WHERE DbName = 'db3' AND State = 'DOWNLOAD'")
-        .await
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "db3's restore never reached DOWNLOAD"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    first_job_where(&mut conn, "DbName = 'db3' AND State = 'DOWNLOAD'").await;
     waiting.abort();
     let _ = waiting.await;
     wait_restore(&mut conn, "db3", "FINISHED", Duration::from_secs(60)).await;

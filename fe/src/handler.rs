@@ -222,15 +222,7 @@ pub async fn execute(fe: &Fe, session: &mut Session, stmt: Statement) -> Result<
         S::Explain { logical, query } => query::explain(fe, session, &grants, logical, &query).await,
         S::Insert(text) => insert::insert(fe, session, &grants, &text).await,
         S::Delete(text) => insert::delete(fe, session, &grants, &text).await,
-        S::Update(text) => {
-            if !crate::query::be_configs::is_be_configs_update(&text) {
-                return Err(FeError::analysis_code(
-                    crate::error::ErrorCode::Common,
-                    "UPDATE is only supported on information_schema.be_configs",
-                ));
-            }
-            crate::query::be_configs::update(&fe.catalog, &fe.cluster, &text).await
-        }
+        S::Update(text) => crate::query::be_configs::update(&fe.catalog, &fe.cluster, &text).await,
         S::AdminSetConfig { key, value } => {
             fe.live.set(&key, &value)?;
             Ok(Output::ok())

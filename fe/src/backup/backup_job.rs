@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
-use catalog::{BackupJob, BackupState, JobPause, JobStatus, StatusCode, Table, TabletSnapshot};
-use conf::FeConfig;
+use catalog::{BackupJob, BackupState, JobStatus, StatusCode, Table, TabletSnapshot};
 use futures::StreamExt;
 use repository::info::{self, IndexInfo, JobInfo, PartitionInfo, PhysicalPartitionInfo, TableInfo};
 use repository::meta::SnapshotMeta;
@@ -32,40 +31,10 @@ const INFO_RETRY: Duration = Duration::from_secs(3);
 const SNAPSHOT_BATCH: usize = 1024;
 
 impl JobKind for BackupJob {
-    fn is_done(&self) -> bool {
-        self.state.is_done()
-    }
-
-    fn deadline_ms(&self, config: &FeConfig) -> i64 {
-        driver::deadline(self.create_time_ms, self.timeout_s, config)
-    }
+    driver::job_record_fields!();
 
     fn timeout_status(&self) -> JobStatus {
         JobStatus::err(StatusCode::Timeout, "")
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn state_name(&self) -> &'static str {
-        self.state.name()
-    }
-
-    fn pause(&self) -> &JobPause {
-        &self.pause
-    }
-
-    fn pause_mut(&mut self) -> &mut JobPause {
-        &mut self.pause
-    }
-
-    fn status_mut(&mut self) -> &mut JobStatus {
-        &mut self.status
-    }
-
-    fn progress_mut(&mut self) -> &mut catalog::JobProgress {
-        &mut self.progress
     }
 
     fn persist(&self, b: &Backups) -> Step {

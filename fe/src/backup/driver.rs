@@ -97,6 +97,46 @@ pub(super) trait JobKind: Clone + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = ()> + Send + 'a;
 }
 
+/// The [`JobKind`] methods that only read or lend a job record's common
+/// fields (`state`, `label`, `create_time_ms`, `timeout_s`, `pause`,
+/// `status`, `progress`), which BACKUP and RESTORE records name alike.
+macro_rules! job_record_fields {
+    () => {
+        fn is_done(&self) -> bool {
+            self.state.is_done()
+        }
+
+        fn deadline_ms(&self, config: &conf::FeConfig) -> i64 {
+            super::driver::deadline(self.create_time_ms, self.timeout_s, config)
+        }
+
+        fn label(&self) -> &str {
+            &self.label
+        }
+
+        fn state_name(&self) -> &'static str {
+            self.state.name()
+        }
+
+        fn pause(&self) -> &catalog::JobPause {
+            &self.pause
+        }
+
+        fn pause_mut(&mut self) -> &mut catalog::JobPause {
+            &mut self.pause
+        }
+
+        fn status_mut(&mut self) -> &mut catalog::JobStatus {
+            &mut self.status
+        }
+
+        fn progress_mut(&mut self) -> &mut catalog::JobProgress {
+            &mut self.progress
+        }
+    };
+}
+pub(super) use job_record_fields;
+
 /// StarRocks' text for a job its user cancelled.
 pub(super) const USER_CANCELLED: &str = "user cancelled";
 

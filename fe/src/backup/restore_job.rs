@@ -14,8 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
-use catalog::{Change, Job, JobPause, JobStatus, RestoreJob, RestoreState, StatusCode, Table, TableState};
-use conf::FeConfig;
+use catalog::{Change, Job, JobStatus, RestoreJob, RestoreState, StatusCode, Table, TableState};
 use futures::StreamExt;
 use rpc::pb;
 
@@ -33,13 +32,7 @@ use crate::cluster::now_ms;
 type Ctl = JobCtl<RestoreJob>;
 
 impl JobKind for RestoreJob {
-    fn is_done(&self) -> bool {
-        self.state.is_done()
-    }
-
-    fn deadline_ms(&self, config: &FeConfig) -> i64 {
-        driver::deadline(self.create_time_ms, self.timeout_s, config)
-    }
+    driver::job_record_fields!();
 
     fn timeout_status(&self) -> JobStatus {
         JobStatus::err(
@@ -59,32 +52,8 @@ impl JobKind for RestoreJob {
         }
     }
 
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn state_name(&self) -> &'static str {
-        self.state.name()
-    }
-
     fn can_pause(&self) -> bool {
         !matches!(self.state, RestoreState::Commit | RestoreState::Committing)
-    }
-
-    fn pause(&self) -> &JobPause {
-        &self.pause
-    }
-
-    fn pause_mut(&mut self) -> &mut JobPause {
-        &mut self.pause
-    }
-
-    fn status_mut(&mut self) -> &mut JobStatus {
-        &mut self.status
-    }
-
-    fn progress_mut(&mut self) -> &mut catalog::JobProgress {
-        &mut self.progress
     }
 
     fn persist(&self, b: &Backups) -> Step {

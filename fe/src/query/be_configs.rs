@@ -77,9 +77,13 @@ fn unsupported(what: &str) -> FeError {
 
 /// True when `sql` is an UPDATE of `information_schema.be_configs`.
 pub fn is_be_configs_update(sql: &str) -> bool {
-    matches!(crate::load::statement::parse(sql), Ok(ast::Statement::Update(u))
-        if table_name(&u.table).is_some_and(|(db, t)| db.eq_ignore_ascii_case(super::information_schema::NAME)
-            && t.eq_ignore_ascii_case(TABLE)))
+    matches!(crate::load::statement::parse(sql), Ok(ast::Statement::Update(u)) if is_be_configs(&u.table))
+}
+
+fn is_be_configs(t: &ast::TableWithJoins) -> bool {
+    table_name(t).is_some_and(|(db, table)| {
+        db.eq_ignore_ascii_case(super::information_schema::NAME) && table.eq_ignore_ascii_case(TABLE)
+    })
 }
 
 fn table_name(t: &ast::TableWithJoins) -> Option<(String, String)> {
@@ -148,6 +152,12 @@ fn analyze(sql: &str) -> Result<ConfigUpdate, FeError> {
     let ast::Statement::Update(u) = crate::load::statement::parse(sql)? else {
         return Err(unsupported("Not an UPDATE"));
     };
+    if !is_be_configs(&u.table) {
+        return Err(FeError::analysis_code(
+            ErrorCode::Common,
+            "UPDATE is only supported on information_schema.be_configs",
+        ));
+    }
     let [assignment] = u.assignments.as_slice() else {
         return Err(unsupported("Exactly one column may be set"));
     };
@@ -181,8 +191,9 @@ fn analyze(sql: &str) -> Result<ConfigUpdate, FeError> {
     Ok(ConfigUpdate { name, value, be_id })
 }
 
-/// Runs an UPDATE of `information_schema.be_configs`: every alive BE (or the
-/// one `be_id` names) sets the key; the affected rows are the BEs changed.
+/// Runs an UPDATE, which Starling supports on `information_schema.be_configs`
+/// only: every alive BE (or the one `be_id` names) sets the key; the
+/// affected rows are the BEs changed.
 pub async fn update(catalog: &Catalog, cluster: &Cluster, sql: &str) -> Result<Output, FeError> {
     let u = analyze(sql)?;
     let backends: Vec<catalog::Backend> = catalog
